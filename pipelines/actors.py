@@ -1,0 +1,205 @@
+"""The armed-actor dictionary (``data/actors.yaml``): loading, validation, matching.
+
+The file is validated once at load; every problem names the file and the entry.
+Matching is one compiled regex per case mode, longest alias first, on word
+boundaries. ALL-CAPS aliases ("IS", "SDF") match only as written, and short ones
+not inside an all-caps run ("WHAT IS"), since headlines and boilerplate shout.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+ACTORS_FILE = Path(__file__).parent / "data" / "actors.yaml"
+KINDS = frozenset({"state_force", "non_state", "militia", "private_military"})
+_ID = re.compile(r"^[a-z0-9_]+$")
+
+
+class ActorDictionaryError(ValueError):
+    """The actor file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    kind: str
+    country: str | None
+    aliases: tuple[str, ...]
+    context_aliases: tuple[str, ...]
+    source: str
+
+    @property
+    def entity_id(self) -> str:
+        return f"actor:{self.id}"
+
+    @property
+    def is_state(self) -> bool:
+        return self.kind == "state_force"
+
+
+@dataclass(frozen=True)
+class ActorMention:
+    actor: Actor
+    start: int
+    end: int
+    surface: str
+
+
+def _fail(path: Path, where: str, problem: str) -> ActorDictionaryError:
+    return ActorDictionaryError(f"{path}: {where}: {problem}")
+
+
+def _strings(value: object, path: Path, where: str, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(path, where, f"'{field}' must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
+    """Validate the YAML document and build the actors (pure: no file access)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("actors"), list):
+        raise _fail(path, "top level", "expected a mapping with an 'actors' list")
+    actors: list[Actor] = []
+    ids: set[str] = set()
+    alias_owner: dict[str, str] = {}
+    context_owner: dict[tuple[str | None, str], str] = {}
+    for n, entry in enumerate(raw["actors"], 1):
+        where = f"entry {n}"
+        if not isinstance(entry, dict):
+            raise _fail(path, where, "expected a mapping")
+        where = f"entry {n} ({entry.get('id', '?')})"
+        unknown = set(entry) - {"id", "name", "kind", "country", "aliases", "context_aliases", "source"}
+        if unknown:
+            raise _fail(path, where, f"unknown fields {sorted(unknown)}")
+        for field in ("id", "name", "kind", "source"):
+            if not isinstance(entry.get(field), str) or not entry[field].strip():
+                raise _fail(path, where, f"'{field}' is required and must be a non-empty string")
+        actor_id = entry["id"]
+        if not _ID.match(actor_id):
+            raise _fail(path, where, "'id' must be lower-case letters, digits and underscores")
+        if actor_id in ids:
+            raise _fail(path, where, f"duplicate id '{actor_id}'")
+        ids.add(actor_id)
+        if entry["kind"] not in KINDS:
+            raise _fail(path, where, f"'kind' must be one of {sorted(KINDS)}, not '{entry['kind']}'")
+        country = entry.get("country")
+        if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+            raise _fail(path, where, "'country' must be an ISO 3166-1 alpha-2 code or null")
+        aliases = _strings(entry.get("aliases"), path, where, "aliases")
+        if not aliases:
+            raise _fail(path, where, "'aliases' must list at least one alias")
+        context_aliases = _strings(entry.get("context_aliases"), path, where, "context_aliases")
+        if context_aliases and country is None:
+            raise _fail(path, where, "'context_aliases' need a 'country'")
+        for alias in aliases:
+            key = alias if alias.isupper() else alias.lower()
+            if key in alias_owner and alias_owner[key] != actor_id:
+                raise _fail(path, where, f"alias '{alias}' already belongs to '{alias_owner[key]}'")
+            alias_owner[key] = actor_id
+        for alias in context_aliases:
+            ckey = (country, alias.lower())
+            if ckey in context_owner:
+                raise _fail(path, where, f"context alias '{alias}' for {country} already belongs to "
+                                         f"'{context_owner[ckey]}'")
+            context_owner[ckey] = actor_id
+        actors.append(Actor(actor_id, entry["name"].strip(), entry["kind"], country, aliases,
+                            context_aliases, entry["source"].strip()))
+    return tuple(actors)
+
+
+def _pattern(aliases: Iterable[str]) -> str:
+    ordered = sorted(set(aliases), key=lambda a: (-len(a), a))
+    # Letters or digits may not touch an alias; hyphens and apostrophes may ("IS-held", "SDF's").
+    return r"(?<![\w])(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in ordered) + r")(?![\w])"
+
+
+_SHOUTING = re.compile(r"^[A-Z]{2,}$")
+
+
+class ActorDictionary:
+    def __init__(self, actors: tuple[Actor, ...]) -> None:
+        self.actors = actors
+        self.by_id = {a.id: a for a in actors}
+        self._by_alias: dict[str, Actor] = {}
+        exact: list[str] = []
+        folded: list[str] = []
+        for actor in actors:
+            for alias in actor.aliases:
+                if alias.isupper():
+                    exact.append(alias)
+                    self._by_alias[alias] = actor
+                else:
+                    folded.append(alias)
+                    self._by_alias[alias.lower()] = actor
+        self._acronyms = frozenset(exact)
+        self._exact = re.compile(_pattern(exact)) if exact else None
+        self._folded = re.compile(_pattern(folded), re.IGNORECASE) if folded else None
+        self._context: dict[str, tuple[re.Pattern[str], dict[str, Actor]]] = {}
+        by_country: dict[str, dict[str, Actor]] = {}
+        for actor in actors:
+            for alias in actor.context_aliases:
+                by_country.setdefault(actor.country or "", {})[alias.lower()] = actor
+        for country, table in by_country.items():
+            self._context[country] = (re.compile(_pattern(table), re.IGNORECASE), table)
+
+    def get(self, actor_id: str) -> Actor | None:
+        return self.by_id.get(actor_id.removeprefix("actor:"))
+
+    def _shouted(self, text: str, start: int, end: int) -> bool:
+        """An acronym inside an all-caps run is an English word: 'WHAT IS NEW'."""
+        before = text[:start].split()
+        after = text[end:].split()
+        neighbours = [w.strip(".,:;!?\"'()") for w in (before[-1:] + after[:1])]
+        return any(_SHOUTING.match(w) and w not in self._acronyms for w in neighbours)
+
+    def find(self, text: str, country: str | None = None) -> list[ActorMention]:
+        """Non-overlapping actor mentions in order; generic phrases ("government
+        forces") count only when ``country`` is the article's main country."""
+        found: list[ActorMention] = []
+        if self._exact is not None:
+            for m in self._exact.finditer(text):
+                if len(m.group()) <= 3 and self._shouted(text, m.start(), m.end()):
+                    continue
+                found.append(ActorMention(self._by_alias[m.group()], m.start(), m.end(), m.group()))
+        if self._folded is not None:
+            for m in self._folded.finditer(text):
+                key = " ".join(m.group().split()).lower()
+                found.append(ActorMention(self._by_alias[key], m.start(), m.end(), m.group()))
+        if country and country in self._context:
+            pattern, table = self._context[country]
+            for m in pattern.finditer(text):
+                found.append(ActorMention(table[" ".join(m.group().split()).lower()],
+                                          m.start(), m.end(), m.group()))
+        # Longest first, then leftmost; drop anything overlapping a kept mention.
+        found.sort(key=lambda f: (-(f.end - f.start), f.start))
+        kept: list[ActorMention] = []
+        for mention in found:
+            if all(mention.end <= k.start or mention.start >= k.end for k in kept):
+                kept.append(mention)
+        return sorted(kept, key=lambda k: k.start)
+
+
+def load_actors(path: Path = ACTORS_FILE) -> ActorDictionary:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ActorDictionaryError(f"{path}: not valid YAML: {exc}") from exc
+    return ActorDictionary(parse_actors(raw, path))
+
+
+@functools.cache
+def default_actors() -> ActorDictionary:
+    """The process-wide actor dictionary (call it in a DoFn's ``setup()``)."""
+    return load_actors()

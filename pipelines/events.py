@@ -1,0 +1,608 @@
+"""Conflict events from tagged articles, in ACLED's taxonomy, by sentence-level rules.
+
+Town captures are the priority. For each capture verb the rules decide:
+
+* voice: active ("X captured T"), passive ("T was taken by X", "T fell to X");
+* the target: a named place, "the town of T", a list ("the towns of A, B and C"),
+  an anaphor ("the town": the last place named), or a definite description ("the
+  last major town in Homs province held by IS") resolved from the next sentences;
+  whether it is populated (GeoNames P class, "town/village of"), or positions,
+  hills, a base, an enclave, "half of the city" (partial: not populated);
+  objects that are not territory at all (weapons, a suspect, a title, a company)
+  give no event;
+* actors: actor1 who acted, actor2 from "from X", "X-held", "held by X";
+* modality: hypothetical / planned / denied / background / claimed / asserted.
+
+Typing follows ACLED: a capture by the state forces of the country the place is
+in is "Battles / Government regains territory"; by anyone else (non-state, or a
+foreign state's forces) "Battles / Non-state actor overtakes territory". CAMEO
+192 "Occupy territory" for captures, 190 "Use conventional military force" for
+clashes, 195 "Employ aerial weapons" for air/drone strikes, 1831 "Carry out
+suicide bombing", 183 "Conduct suicide, car, or other non-military bombing" for
+other explosions, 181 "Abduct, hijack, or take hostage", 180 "Use unconventional
+violence" for killings of civilians (CAMEO 1.1b3 manual).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pipelines.actors import Actor, default_actors
+from pipelines.dates import resolve_date
+from pipelines.entities import REGION_SUFFIX, full_text
+from pipelines.gazetteer import REGION, COUNTRY, default_gazetteer
+from pipelines.text import split_sentences
+from schemas.models import Article, Entity, Event
+
+log = logging.getLogger(__name__)
+
+BATTLES = "Battles"
+EXPLOSIONS = "Explosions/Remote violence"
+VAC = "Violence against civilians"
+GOV_REGAINS = "Government regains territory"
+NSA_OVERTAKES = "Non-state actor overtakes territory"
+ARMED_CLASH = "Armed clash"
+CAPTURE_SUBTYPES = frozenset({GOV_REGAINS, NSA_OVERTAKES})
+
+CAMEO = {GOV_REGAINS: "192", NSA_OVERTAKES: "192", ARMED_CLASH: "190", "Air/drone strike": "195",
+         "Suicide bomb": "1831", "Remote explosive/landmine/IED": "183",
+         "Abduction/forced disappearance": "181", "Attack": "180"}
+
+# Strongest first: when one sentence shows several cues, the first wins.
+MODALITY_RANK = {"denied": 0, "hypothetical": 1, "planned": 2, "background": 3, "claimed": 4, "asserted": 5}
+
+CAPTURE_VERB = re.compile(
+    r"\b(?:(?:re)?captur(?:e|es|ed|ing)|seiz(?:e|es|ed|ing)|(?:re)?t(?:ook|ake|akes|aken|aking)|"
+    r"overr(?:an|un|uns|unning)|secur(?:e|es|ed|ing)|liberat(?:e|es|ed|ing)|"
+    r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|fell|falls|fallen)\b", re.IGNORECASE)
+# These verbs capture territory only with "control of" or a place as object.
+WEAK_VERB = re.compile(r"^(?:re)?(?:t(?:ook|ake|akes|aken|aking)|gain\w*|wrest\w*|secur\w*)$", re.IGNORECASE)
+CONTROL_OF = re.compile(r"^\s*(?:back\s+)?(?:(?:full|complete|total|effective)\s+)?control\s+(?:of|over)\s+|^\s*back\s+",
+                        re.IGNORECASE)
+PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|also\s+|now\s+|finally\s+|fully\s+)?$",
+                            re.IGNORECASE)
+FELL = re.compile(r"^(?:fell|falls|fallen)$", re.IGNORECASE)
+
+POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement)(s)?\b", re.IGNORECASE)
+PARTIAL_NOUN = re.compile(r"\b(?:half|percent|per cent|%|part|parts|much|most|outskirts|neighbou?rhoods?|"
+                          r"districts?|quarters?|sections?|edges?)\b", re.IGNORECASE)
+NONPOP_NOUN = re.compile(
+    r"\b(?:positions?|hills?|hilltops?|(?:air\s*)?bases?|airports?|airfields?|enclaves?|pockets?|territory|"
+    r"territories|areas?|desert|roads?|highways?|checkpoints?|bridges?|dams?|(?:oil|gas)\s*fields?|fields?|"
+    r"ridges?|mountains?|heights|crossings?|barracks|camps?|headquarters|outposts?|islands?|square\s+(?:km|kilomet\w+|miles)|"
+    r"province|governorate|region|oblast)\b", re.IGNORECASE)
+NON_TERRITORY = re.compile(
+    r"\b(?:suspects?|man|men|woman|women|weapons?|arms|ammunition|tanks?|vehicles?|equipment|prisoners?|"
+    r"fighters?|militants?|soldiers?|hostages?|titles?|championship|trophy|cup|medals?|company|firm|stake|shares?|"
+    r"market|lead|votes?|seats?|majority|power|initiative|moment|attention|imagination|headlines?|deal|"
+    r"funding|loan|release|victory|win|place|part|office|charge|steps?|action|time|care|note|advantage|"
+    r"responsibility|measures|photos?|pictures?|images?|footage|documents?|data|drugs?|cash|money|gold)\b",
+    re.IGNORECASE)
+TARGET_STOP = re.compile(r"[.;:!?]|\s[-–—]\s|,\s+(?:as|while|which|who|where|after|before|when|killing|"
+                         r"according|a\s+(?:military|security)|the\s+source|state\s+media|said|adding)\b")
+
+HYPOTHETICAL = re.compile(r"\b(?:if|would|could|might|unless|whether|able\s+to|means)\b", re.IGNORECASE)
+PLANNED = re.compile(
+    r"\b(?:vow\w*|plan\w*|aim\w*|seek\w*|sought|intend\w*|prepar\w*|pledg\w*|threat\w*|attempt\w*|"
+    r"tr(?:y|ies|ied|ying)|bid|push\w*|expect\w*|operations?|offensive|campaign|drive|efforts?|"
+    r"order\w*|focus\w*|goal|determined|ready|want\w*|hop\w*)\s+(?:to|on|of|at|for)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE)
+BACKGROUND = re.compile(
+    r"\b(?:since|earlier\s+this\s+(?:year|month)|this\s+month|last\s+(?:year|month)|years?\s+ago|"
+    r"previously|in\s+(?:19|20)\d\d|in\s+(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December))\b")
+DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:the\s+)?claims?|"
+                    r"dismissed\s+(?:the\s+)?claims?)\b", re.IGNORECASE)
+FUTURE = re.compile(r"\b(?:will|'ll|shall|going\s+to)\b", re.IGNORECASE)
+ATTRIBUTION = re.compile(r"\b(?:said|says|say|reported|reports|report|according\s+to|claimed|claims|quoted|"
+                         r"cited|told|announced|stated)\b", re.IGNORECASE)
+PARTY_SOURCE = re.compile(
+    r"\b(?:state\s+(?:media|news|television|tv|agency)|state-run|state-news|SANA|military\s+(?:source|media|"
+    r"spokes\w+)|army\s+(?:said|statement)|ministry|media\s+unit|spokes(?:man|woman|person)|commander|"
+    r"said\s+it\b|claimed|the\s+source)", re.IGNORECASE)
+# Outlets ("told Reuters") relay a claim; they are not its source.
+NEUTRAL_SOURCE = re.compile(r"\b(?:monitor|observatory|witness\w*|residents?|"
+                            r"journalists?|correspondents?|activists?|multiple\s+media|UN\b|United\s+Nations)",
+                            re.IGNORECASE)
+CAPTION = re.compile(r"\((?:[A-Z][\w ./-]*)\)\s*$")
+HELD_BY = re.compile(r"held\s+by\s+$|under\s+(?:the\s+)?control\s+of\s+$|from\s+(?:the\s+)?$", re.IGNORECASE)
+
+EXPLOSION = re.compile(r"\b(?:explosions?|blasts?|bomb(?:s|ing|ings|er|ers)?|IEDs?|suicide\s+attack\w*)\b", re.IGNORECASE)
+AIRSTRIKE = re.compile(r"\b(?:air\s*strikes?|airstrikes?|air\s+raids?|drone\s+strikes?|drone\s+attacks?)\b", re.IGNORECASE)
+STRIKE_DONE = re.compile(r"\b(?:conduct\w*|carri\w+\s+out|launch\w*|hit|hits|struck|target\w*|kill\w*|pound\w*)\b",
+                         re.IGNORECASE)
+SUPPORT = re.compile(r"\b(?:support(?:ed)?|backed|backing|cover|help)\b", re.IGNORECASE)
+CLASH = re.compile(r"\b(?:clash(?:ed|es|ing)?\s+with|clashes\s+between|fought|fighting\s+between|battled)\b",
+                   re.IGNORECASE)
+ABDUCTION = re.compile(r"\b(?:abduct\w*|kidnapp?\w*|taken\s+hostage|forcibly\s+disappeared)\b", re.IGNORECASE)
+EXECUTION = re.compile(r"\bexecut(?:ed|es|ing)\b", re.IGNORECASE)
+
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUM = r"(\d[\d,]*|" + "|".join(NUMBER_WORDS) + r")"
+FATALITIES = (
+    re.compile(rf"\bkill(?:ing|ed|s)?\s+(?:at\s+least\s+|more\s+than\s+|about\s+|some\s+|nearly\s+|around\s+)?{_NUM}\b",
+               re.IGNORECASE),
+    re.compile(rf"\b(?:at\s+least\s+|more\s+than\s+|about\s+|some\s+)?{_NUM}\s+(?:\w+\s+){{0,2}}(?:were\s+|have\s+been\s+|"
+               r"had\s+been\s+)?killed\b", re.IGNORECASE),
+    re.compile(rf"\bexecut(?:ed|ing)\s+{_NUM}\b", re.IGNORECASE),
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    entity: Entity
+
+    @property
+    def populated(self) -> bool:
+        return (self.entity.feature_code or "").startswith("PPL")
+
+
+@dataclass(frozen=True)
+class Target:
+    place: Entity | None
+    populated: bool
+    named: bool  # False: "a number of villages around X" (place = the reference point)
+    resolved_from: str  # "named", "anaphor", "description", "unnamed"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event before ids and provenance are attached."""
+
+    sentence_index: int
+    sentence: str
+    event_type: str
+    sub_event_type: str
+    actor1: Actor | None
+    actor2: Actor | None
+    target: Target | None
+    modality: str
+    confidence: float
+    fatalities: int | None = None
+
+
+def _number(token: str) -> int | None:
+    token = token.lower().replace(",", "")
+    if token.isdigit():
+        return int(token)
+    return NUMBER_WORDS.get(token)
+
+
+def fatalities(sentence: str) -> int | None:
+    """Deaths the sentence states: 'killing at least 23 fighters' -> 23."""
+    for pattern in FATALITIES:
+        m = pattern.search(sentence)
+        if m:
+            return _number(m.group(1))
+    return None
+
+
+def _find_mentions(sentence: str, entities: Iterable[Entity], types: set[str]) -> list[Mention]:
+    """Where the tagged entities occur in a sentence. A surface two entities share
+    ("Raqqa": the city and the province) goes to the region only before "province"."""
+    candidates: list[Mention] = []
+    for entity in entities:
+        if entity.type not in types:
+            continue
+        for surface in entity.mentions:
+            for m in re.finditer(r"(?<![\w-])" + re.escape(surface) + r"(?![\w])", sentence):
+                candidates.append(Mention(m.start(), m.end(), entity))
+
+    def preference(c: Mention) -> tuple[int, int]:
+        region_word = bool(REGION_SUFFIX.match(sentence[c.end:c.end + 20]))
+        fits = (c.entity.feature_code == REGION) == region_word
+        return (-(c.end - c.start), 0 if fits else 1)
+
+    found: list[Mention] = []
+    for c in sorted(candidates, key=preference):
+        if all(c.end <= f.start or c.start >= f.end for f in found):
+            found.append(c)
+    return sorted(found, key=lambda f: f.start)
+
+
+def _is_caption(sentence: str) -> bool:
+    return bool(CAPTION.search(sentence))
+
+
+def _usable_sentences(sentences: list[str]) -> set[int]:
+    """Indexes worth reading: not photo captions, not a standfirst repeating the lead."""
+    usable = set()
+    keys = [" ".join(s.lower().split())[:80] for s in sentences]
+    for i, s in enumerate(sentences):
+        if _is_caption(s) or len(s.split()) < 4:
+            continue
+        if any(keys[i] == keys[j] for j in range(i + 1, len(sentences))):
+            continue
+        usable.add(i)
+    return usable
+
+
+class _Article:
+    """Per-article state the rules share: sentences, their mentions, the actors."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.sentences = split_sentences(full_text(article))
+        self.usable = _usable_sentences(self.sentences)
+        self.dictionary = default_actors()
+        self.places = [_find_mentions(s, article.entities, {"PLACE"}) for s in self.sentences]
+        self.actors = [_find_mentions(s, article.entities, {"ARMED_ACTOR"}) for s in self.sentences]
+        counts: dict[str, int] = {}
+        for e in article.entities:
+            if e.country and e.type in ("PLACE", "ARMED_ACTOR"):
+                counts[e.country] = counts.get(e.country, 0) + e.count
+        self.main_country = max(sorted(counts), key=lambda c: counts[c]) if counts else None
+
+    def actor(self, mention: Mention | None) -> Actor | None:
+        return self.dictionary.get(mention.entity.id) if mention else None
+
+    def last_populated_before(self, index: int, pos: int, noun: str | None = None) -> Entity | None:
+        """What "the town" refers to: the last place called a town ("the town of
+        X", "X town") in the last few sentences, else the last populated place."""
+        fallback: Entity | None = None
+        for i in range(index, max(-1, index - 4), -1):
+            sentence = self.sentences[i]
+            for m in reversed(self.places[i]):
+                if (i == index and m.end > pos) or not m.populated:
+                    continue
+                fallback = fallback or m.entity
+                if noun and (re.search(rf"\b{noun}\s+of\s+$", sentence[max(0, m.start - 20):m.start], re.I)
+                             or re.match(rf"^\s+{noun}\b", sentence[m.end:m.end + 10], re.I)):
+                    return m.entity
+        return fallback
+
+
+def _place_kind_after(sentence: str, end: int) -> bool:
+    """False when the words after a place make it a feature: 'X oil field', 'X province'."""
+    return not re.match(r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|"
+                        r"district|region|dam|crossing|desert|road|highway|countryside|outskirts)\b",
+                        sentence[end:end + 40], re.IGNORECASE)
+
+
+def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[list[Target], str]:
+    """Targets of a capture in sentence[start:end], and the head kind found."""
+    sentence = doc.sentences[index]
+    window = sentence[start:end]
+    places = [m for m in doc.places[index] if start <= m.start < end]
+    heads: list[tuple[int, str]] = []
+    for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
+                          (NONPOP_NOUN, "nonpop"), (NON_TERRITORY, "none")):
+        m = pattern.search(window)
+        if m:
+            heads.append((m.start() + start, kind))
+    if places:
+        heads.append((places[0].start, "place"))
+    if not heads:
+        return [], "none"
+    pos, kind = min(heads)
+    if kind == "none":
+        return [], "none"
+    if kind == "partial":
+        after = [p for p in places if p.start > pos and p.entity.feature_code
+                 and re.search(r"\bof\s+(?:the\s+)?$", sentence[max(0, p.start - 10):p.start])]
+        ref = after[0].entity if after else doc.last_populated_before(index, pos)
+        return [Target(ref, False, ref is not None, "partial")], kind
+    if kind == "nonpop":
+        ref = places[0].entity if places else None
+        anaphor = re.search(r"\bof\s+the\s+(town|city|village)\b", window, re.IGNORECASE)
+        if ref is None and anaphor:
+            ref = doc.last_populated_before(index, pos, anaphor.group(1).lower())
+        return [Target(ref, False, ref is not None, "reference")], kind
+    if kind == "place":
+        targets = [places[0]]
+        for prev, nxt in zip(places, places[1:]):
+            gap = sentence[prev.end:nxt.start]
+            if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?", gap):
+                targets.append(nxt)
+            else:
+                break
+        return [Target(t.entity, t.populated and _place_kind_after(sentence, t.end), True, "named")
+                for t in targets], kind
+    # A populated-place noun: "the town of X", "the towns of A, B and C", "the town",
+    # "a number of villages around X", "the last major town in Homs province held by IS".
+    noun = POPULATED_NOUN.search(sentence, pos)
+    assert noun is not None
+    rest = sentence[noun.end():end]
+    named = [p for p in places if p.start >= noun.end()]
+    if named and re.match(r"^\s+of\s+$", sentence[noun.end():named[0].start]):
+        targets = [named[0]]
+        for prev, nxt in zip(named, named[1:]):
+            if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[prev.end:nxt.start]):
+                targets.append(nxt)
+            else:
+                break
+        return [Target(t.entity, True, True, "named") for t in targets], kind
+    before = sentence[max(start, pos - 40):pos].lower()
+    if noun.group(2) and re.search(r"\b(?:a\s+number\s+of|several|dozens\s+of|\d+|two|three|four|five|many|some)\s+"
+                                   r"(?:\w+\s+)?$", before):
+        ref = named[0].entity if named else None
+        return [Target(ref, True, False, "unnamed")], kind
+    if re.match(r"^\s*(?:$|,|on\b|in\s+(?:a|an|the)\b|after\b|from\b)", rest) and "the" in before.split()[-1:]:
+        ref = doc.last_populated_before(index, pos, noun.group(1).lower())
+        return ([Target(ref, True, True, "anaphor")] if ref else []), kind
+    return _resolve_description(doc, index, rest), kind
+
+
+def _resolve_description(doc: _Article, index: int, description: str) -> list[Target]:
+    """'the last major town in Homs province held by Islamic State' -> the town
+    the next sentences name ("at the town of al-Sukhna"), in the same region and
+    not said to be held by someone else."""
+    regions = [m.entity for m in doc.places[index] if m.entity.feature_code == REGION and m.entity.name in description]
+    for i in range(index + 1, min(len(doc.sentences), index + 3)):
+        if _is_caption(doc.sentences[i]):
+            continue
+        sentence = doc.sentences[i]
+        for m in doc.places[i]:
+            if not m.populated:
+                continue
+            if regions and m.entity.admin1 not in {r.name for r in regions}:
+                continue
+            if not re.search(r"\b(?:town|city|village)\s+of\s+$", sentence[max(0, m.start - 20):m.start], re.I):
+                continue
+            return [Target(m.entity, True, True, "description")]
+    return []
+
+
+def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> str:
+    sentence = doc.sentences[index]
+    prefix = sentence[:trigger_start]
+    clause = prefix[max(prefix.rfind(","), prefix.rfind(";"), 0):]
+    following = doc.sentences[index + 1] if index + 1 < len(doc.sentences) else ""
+    if DENIED.search(sentence) or DENIED.search(following[:120]) and "claim" in following.lower():
+        return "denied"
+    stripped = prefix.strip().lstrip("\"“'‘")
+    if trigger.lower().endswith("ing") and not stripped:
+        return "hypothetical"  # "Capturing al-Sukhna means…"
+    if HYPOTHETICAL.search(clause) or (re.search(r"\b(?:after|once|when)\b", clause, re.I)
+                                       and FUTURE.search(sentence)):
+        return "hypothetical"
+    if PLANNED.search(prefix[-60:]):
+        return "planned"
+    bg = BACKGROUND.search(sentence)
+    if bg and (bg.group().lower() == "since" and bg.start() < trigger_start or index > 4):
+        published = doc.article.published
+        month = re.search(r"in\s+(\w+)$", bg.group())
+        if not (month and published and month.group(1).lower() == published.strftime("%B").lower()):
+            return "background"
+    if ATTRIBUTION.search(sentence):
+        if NEUTRAL_SOURCE.search(sentence):
+            return "asserted"
+        if PARTY_SOURCE.search(sentence):
+            return "claimed"
+    return "asserted"
+
+
+def _capture_type(actor1: Actor | None, actor2: Actor | None, country: str | None) -> str:
+    if actor1 is not None:
+        own_state = actor1.is_state and (country is None or actor1.country == country)
+        return GOV_REGAINS if own_state else NSA_OVERTAKES
+    if actor2 is not None and actor2.is_state:
+        return NSA_OVERTAKES
+    return GOV_REGAINS if actor2 is not None else NSA_OVERTAKES
+
+
+def _actor2(doc: _Article, index: int, start: int, end: int, actor1: Actor | None) -> Actor | None:
+    sentence = doc.sentences[index]
+    for m in doc.actors[index]:
+        a = doc.actor(m)
+        if a is None or a == actor1:
+            continue
+        if start <= m.start < end or HELD_BY.search(sentence[max(0, m.start - 25):m.start]) \
+                or re.match(r"^-?(?:held|controlled)\b", sentence[m.end:m.end + 12]):
+            if m.start >= start or sentence[m.end:m.end + 1] == "-":
+                return a
+    # "… was taken by the army. The gap … is still controlled by ISIS."
+    if index + 1 < len(doc.sentences):
+        nxt = doc.sentences[index + 1]
+        for m in doc.actors[index + 1]:
+            a = doc.actor(m)
+            if a is not None and a != actor1 and HELD_BY.search(nxt[max(0, m.start - 25):m.start]) or \
+                    (a is not None and a != actor1 and re.search(r"controlled\s+by\s+$", nxt[max(0, m.start - 20):m.start])):
+                return a
+    return None
+
+
+def _captures(doc: _Article, index: int) -> list[Draft]:
+    sentence = doc.sentences[index]
+    drafts: list[Draft] = []
+    for verb in CAPTURE_VERB.finditer(sentence):
+        word = verb.group()
+        after = sentence[verb.end():]
+        if re.match(r"^\s+(?:part|place|over|off|up|care|note|steps?|responsibility|advantage)\b", after, re.I):
+            continue
+        control = CONTROL_OF.match(after)
+        obj_start = verb.end() + (control.end() if control else 0)
+        stop = TARGET_STOP.search(sentence, obj_start)
+        obj_end = stop.start() if stop else len(sentence)
+        passive = bool(PASSIVE_BEFORE.search(sentence[:verb.start()])) or bool(FELL.match(word))
+        if FELL.match(word) and not re.match(r"^\s+(?:to|into\s+the\s+hands\s+of)\b", after, re.I):
+            continue
+        actor1: Actor | None = None
+        if passive:
+            clause_start = max(sentence.rfind(";", 0, verb.start()), 0)
+            targets, kind = _describe_target(doc, index, clause_start, verb.start())
+            by = [m for m in doc.actors[index] if m.start >= verb.end()
+                  and re.search(r"\b(?:by|to|of)\s+(?:the\s+)?$", sentence[verb.end():m.start][-30:])]
+            actor1 = doc.actor(by[0]) if by else None
+        else:
+            head = sentence[obj_start:obj_start + 40]
+            if WEAK_VERB.match(word) and not control and not (
+                    any(obj_start <= m.start < obj_start + 40 for m in doc.places[index])
+                    or POPULATED_NOUN.search(head) or NONPOP_NOUN.search(head)):
+                continue
+            targets, kind = _describe_target(doc, index, obj_start, obj_end)
+            # The subject: the first actor of the clause that holds the verb, after
+            # any "X said (that)", and not one named as a backer or a target.
+            said = list(re.finditer(r"\b(?:said|says|reported|reports|claimed|that|since)\b", sentence[:verb.start()]))
+            clause_start = said[-1].end() if said and said[-1].group() != "since" else 0
+            before = [m for m in doc.actors[index] if clause_start <= m.start and m.end <= verb.start()
+                      and not re.search(r"(?:backed|supported|aided|by|against|with)\s+(?:the\s+)?$",
+                                        sentence[max(0, m.start - 20):m.start])
+                      and not re.match(r"^-(?:backed|held|led)", sentence[m.end:m.end + 8])]
+            actor1 = doc.actor(before[0]) if before else None
+        if not targets:
+            continue
+        actor2 = _actor2(doc, index, obj_start if not passive else 0, obj_end if not passive else verb.start(), actor1)
+        modality = _modality(doc, index, verb.start(), word)
+        for target in targets:
+            country = target.place.country if target.place else doc.main_country
+            confidence = 0.85
+            if modality == "claimed":
+                confidence = 0.7
+            elif modality != "asserted":
+                confidence = 0.5
+            if actor1 is None:
+                confidence -= 0.2
+            if target.resolved_from in ("description", "anaphor"):
+                confidence -= 0.1
+            if not target.named:
+                confidence -= 0.15
+            drafts.append(Draft(index, sentence, BATTLES, _capture_type(actor1, actor2, country), actor1, actor2,
+                                target, modality, round(max(confidence, 0.05), 2)))
+    return drafts
+
+
+def _event_place(doc: _Article, indexes: list[int]) -> Entity | None:
+    """Where a non-capture event happened: the most specific place named."""
+    best: Entity | None = None
+    for i in indexes:
+        for m in doc.places[i]:
+            code = m.entity.feature_code
+            if code is None and best is None:
+                best = m.entity  # named but not in GeoNames ("town of Nassib")
+            elif code and code.startswith("PPL"):
+                return m.entity if best is None or best.feature_code is not None else best
+    for i in indexes:
+        for m in doc.places[i]:
+            if m.entity.feature_code == REGION:
+                return best or m.entity
+    return best
+
+
+def _other_events(doc: _Article) -> list[Draft]:
+    drafts: list[Draft] = []
+    # Explosions: one event for a run of sentences about the same blast.
+    runs: list[list[int]] = []
+    for i in sorted(doc.usable):
+        s = doc.sentences[i]
+        if EXPLOSION.search(s) and not AIRSTRIKE.search(s):
+            if runs and i - runs[-1][-1] <= 3:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    for run in runs:
+        text = " ".join(doc.sentences[i] for i in run)
+        sub = "Suicide bomb" if re.search(r"\bsuicide\b", text, re.I) else "Remote explosive/landmine/IED"
+        victims = [doc.actor(m) for i in run for m in doc.actors[i]
+                   if not re.search(r"blamed\s+(?:the\s+)?$", doc.sentences[i][max(0, m.start - 15):m.start])]
+        place = _event_place(doc, run)
+        drafts.append(Draft(run[0], doc.sentences[run[0]], EXPLOSIONS, sub, None,
+                            next((v for v in victims if v), None),
+                            Target(place, False, place is not None, "named") if place else None,
+                            _modality(doc, run[0], 0, "explosion"), 0.7,
+                            max((f for f in (fatalities(doc.sentences[i]) for i in run) if f is not None), default=None)))
+    for i in sorted(doc.usable):
+        s = doc.sentences[i]
+        m = AIRSTRIKE.search(s)
+        if m and STRIKE_DONE.search(s) and not SUPPORT.search(s[max(0, m.start() - 40):m.start()]):
+            actor = next((doc.actor(a) for a in doc.actors[i] if a.start < m.start()), None)
+            place = _event_place(doc, [i]) or doc.last_populated_before(i, len(s))
+            drafts.append(Draft(i, s, EXPLOSIONS, "Air/drone strike", actor, None,
+                                Target(place, False, place is not None, "named") if place else None,
+                                _modality(doc, i, m.start(), "strike"), 0.65, fatalities(s)))
+        c = CLASH.search(s)
+        if c:
+            a1 = next((doc.actor(a) for a in reversed(doc.actors[i]) if a.end <= c.start()), None)
+            a2 = next((doc.actor(a) for a in doc.actors[i] if a.start >= c.end() and doc.actor(a) != a1), None)
+            if a1 or a2:
+                place = _event_place(doc, [i])
+                drafts.append(Draft(i, s, BATTLES, ARMED_CLASH, a1, a2,
+                                    Target(place, False, place is not None, "named") if place else None,
+                                    _modality(doc, i, c.start(), "clash"), 0.65, fatalities(s)))
+        for pattern, sub in ((ABDUCTION, "Abduction/forced disappearance"), (EXECUTION, "Attack")):
+            v = pattern.search(s)
+            if v:
+                a1 = next((doc.actor(a) for a in reversed(doc.actors[i]) if a.end <= v.start()), None)
+                if a1 is None:
+                    continue
+                place = _event_place(doc, [i])
+                drafts.append(Draft(i, s, VAC, sub, a1, None,
+                                    Target(place, False, place is not None, "named") if place else None,
+                                    _modality(doc, i, v.start(), "x"), 0.6, fatalities(s)))
+    return drafts
+
+
+def _dedupe(drafts: list[Draft]) -> list[Draft]:
+    """One event per (sub-type, place) in an article: the most factual mention wins."""
+    best: dict[tuple[str, str], Draft] = {}
+    order: list[tuple[str, str]] = []
+    for d in drafts:
+        place = d.target.place if d.target else None
+        key = (d.sub_event_type, place.id if place and (d.target and d.target.named) else f"s{d.sentence_index}")
+        if key not in best:
+            order.append(key)
+            best[key] = d
+        elif (MODALITY_RANK[d.modality], d.confidence) > (MODALITY_RANK[best[key].modality], best[key].confidence):
+            best[key] = d
+    return [best[k] for k in order]
+
+
+def event_id(article_id: str, sub_event_type: str, place: str, sentence_index: int) -> str:
+    raw = "\x1f".join((article_id, sub_event_type, place, str(sentence_index)))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
+
+
+def _country_name(iso2: str | None) -> str | None:
+    return default_gazetteer().country_name(iso2) if iso2 else None
+
+
+def _to_event(doc: _Article, d: Draft) -> Event:
+    article = doc.article
+    place = d.target.place if d.target else None
+    named = bool(d.target and d.target.named and place)
+    country = place.country if place and place.country else doc.main_country
+    admin1 = place.admin1 if place else None
+    if admin1 is None:  # "villages around al-Koum in the northeast of Homs province"
+        admin1 = next((m.entity.name for m in doc.places[d.sentence_index]
+                       if m.entity.feature_code == REGION and m.entity.country == country), None)
+    when = resolve_date(d.sentence, article.published)
+    geo = place if named and place and place.feature_code not in (COUNTRY,) else None
+    return Event(
+        event_id=event_id(article.id, d.sub_event_type, (place.id if place else ""), d.sentence_index),
+        event_date=when.date if when else None,
+        event_type=d.event_type, sub_event_type=d.sub_event_type,
+        actor1=d.actor1.name if d.actor1 else None, actor2=d.actor2.name if d.actor2 else None,
+        actor1_id=d.actor1.entity_id if d.actor1 else None, actor2_id=d.actor2.entity_id if d.actor2 else None,
+        country=_country_name(country), country_code=country,
+        admin1=admin1,
+        location=geo.name if geo else None,
+        latitude=geo.latitude if geo else None, longitude=geo.longitude if geo else None,
+        geonames_id=geo.geonames_id if geo else None,
+        populated_place=bool(d.target and d.target.populated),
+        fatalities=d.fatalities,
+        source="; ".join(c.name for c in article.copies if c.name) or (article.source or "unknown"),
+        notes=d.sentence, modality=d.modality, confidence=d.confidence,  # type: ignore[arg-type]
+        cameo_code=CAMEO.get(d.sub_event_type),
+        article_ids=[article.id], doc_ids=list(article.doc_ids), sources=list(article.copies),
+        independent_sources=1, cluster_id=None, published=article.published,
+    )
+
+
+def extract_events(article: Article) -> list[Event]:
+    """Conflict events an article reports; ``article.entities`` must be tagged."""
+    doc = _Article(article)
+    drafts: list[Draft] = []
+    for i in sorted(doc.usable):
+        if CAPTURE_VERB.search(doc.sentences[i]):
+            drafts.extend(_captures(doc, i))
+    drafts.extend(_other_events(doc))
+    return [_to_event(doc, d) for d in _dedupe(drafts)]
+

@@ -1,0 +1,171 @@
+"""The business steps of newswatch as composite Beam PTransforms.
+
+Each step wraps pure functions from its own module and reads or writes
+nothing: the embedded pipeline (``pipelines.embedded``) and the streaming job
+attach their own sources and sinks around ``AnalyzeNews``.
+
+Errors are data: every step sends an element it cannot process to a
+``failures`` output as a ``schemas.Failure`` (input, step, reason), which the
+pipelines write to a dead-letter sink and count in the run summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.pvalue import PCollection
+from apache_beam.transforms.window import WindowFn
+
+from pipelines.cluster import cluster_events
+from pipelines.dedup import deduplicate
+from pipelines.entities import tag_entities
+from pipelines.events import extract_events
+from pipelines.normalize import normalize
+from pipelines.rules import Rule, match_event
+from schemas import Article, Event, Failure, RawDocument
+
+# Deduplicate and ClusterEvents compare every element with every other one in
+# the same window, so they gather a window's elements under one key.
+_ALL = "all"
+
+
+def _name_of(element: Any) -> str:
+    if isinstance(element, RawDocument):
+        return element.origin or element.doc_id
+    if isinstance(element, Article):
+        return ",".join(element.doc_ids)
+    if isinstance(element, Event):
+        return ",".join(element.doc_ids)
+    return repr(element)[:80]
+
+
+def _to_failure(step: str) -> Callable[[tuple[Any, tuple[Any, Any, Any]]], Failure]:
+    def convert(bad: tuple[Any, tuple[Any, Any, Any]]) -> Failure:
+        element, (exc_type, exc_value, _traceback) = bad
+        reason = str(exc_value).splitlines()[0] if str(exc_value) else exc_type.__name__
+        return Failure(input=_name_of(element), step=step, reason=reason)
+    return convert
+
+
+class _GuardedMap(beam.PTransform):
+    """A Map or FlatMap whose exceptions become Failures on a second output."""
+
+    def __init__(self, step: str, fn: Callable[..., Any], flat: bool = False) -> None:
+        super().__init__()
+        self.step, self.fn, self.flat = step, fn, flat
+
+    def expand(self, pcoll: PCollection) -> dict[str, PCollection]:
+        mapper = beam.FlatMap(self.fn) if self.flat else beam.Map(self.fn)
+        good, bad = pcoll | self.step >> mapper.with_exception_handling()
+        return {"main": good, "failures": bad | f"{self.step}Failures" >> beam.Map(_to_failure(self.step))}
+
+
+def _with_entities(article: Article) -> Article:
+    return article.model_copy(update={"entities": tag_entities(article)})
+
+
+def _apply_to_values(keyed: tuple[str, Iterable[Any]], fn: Callable[[Iterable[Any]], Sequence[Any]]
+                     ) -> Sequence[Any]:
+    return fn(keyed[1])
+
+
+def _match(event: Event, rules: Sequence[Rule]) -> list[Any]:
+    return match_event(rules, event)
+
+
+class _GatherWindow(beam.PTransform):
+    """All elements of a window, as one list, to a pure function of the list."""
+
+    def __init__(self, step: str, fn: Callable[[Iterable[Any]], Sequence[Any]],
+                 window: WindowFn | None) -> None:
+        super().__init__()
+        self.step, self.fn, self.window = step, fn, window
+
+    def expand(self, pcoll: PCollection) -> PCollection:
+        if self.window is not None:
+            pcoll = pcoll | "Window" >> beam.WindowInto(self.window)
+        return (
+            pcoll
+            | "Key" >> beam.WithKeys(_ALL)
+            | "Gather" >> beam.GroupByKey()
+            | self.step >> beam.FlatMap(_apply_to_values, self.fn)
+        )
+
+
+class Normalize(beam.PTransform):
+    """RawDocument → Article: boilerplate removed, canonical URL, stable id."""
+
+    def expand(self, pcoll: PCollection) -> dict[str, PCollection]:
+        return pcoll | _GuardedMap("Normalize", normalize)
+
+
+class Deduplicate(beam.PTransform):
+    """Article → Article: exact and near-duplicate copies become one story
+    that lists every outlet (``copies``, ``doc_ids``)."""
+
+    def __init__(self, window: WindowFn | None = None) -> None:
+        super().__init__()
+        self.window = window
+
+    def expand(self, pcoll: PCollection) -> PCollection:
+        return pcoll | _GatherWindow("Deduplicate", deduplicate, self.window)
+
+
+class TagEntities(beam.PTransform):
+    """Article → Article with places (GeoNames), armed actors, people, organisations."""
+
+    def expand(self, pcoll: PCollection) -> dict[str, PCollection]:
+        return pcoll | _GuardedMap("TagEntities", _with_entities)
+
+
+class ExtractEvents(beam.PTransform):
+    """Article → Events (ACLED types, actors, place, date, modality)."""
+
+    def expand(self, pcoll: PCollection) -> dict[str, PCollection]:
+        return pcoll | _GuardedMap("ExtractEvents", extract_events, flat=True)
+
+
+class ClusterEvents(beam.PTransform):
+    """Event → Event: reports of the same real-world event become one event
+    with every source, and a stable ``cluster_id``."""
+
+    def __init__(self, window: WindowFn | None = None) -> None:
+        super().__init__()
+        self.window = window
+
+    def expand(self, pcoll: PCollection) -> PCollection:
+        return pcoll | _GatherWindow("ClusterEvents", cluster_events, self.window)
+
+
+class MatchRules(beam.PTransform):
+    """Event → Alerts, one per matching rule."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self.rules = list(rules)
+
+    def expand(self, pcoll: PCollection) -> PCollection:
+        return pcoll | "Match" >> beam.FlatMap(_match, self.rules)
+
+
+class AnalyzeNews(beam.PTransform):
+    """The whole analysis, RawDocument in; articles, events, alerts and failures out."""
+
+    def __init__(self, rules: Sequence[Rule], window: WindowFn | None = None) -> None:
+        super().__init__()
+        self.rules, self.window = list(rules), window
+
+    def expand(self, raw: PCollection) -> dict[str, PCollection]:
+        normalized = raw | "Normalize" >> Normalize()
+        stories = normalized["main"] | "Deduplicate" >> Deduplicate(self.window)
+        tagged = stories | "TagEntities" >> TagEntities()
+        extracted = tagged["main"] | "ExtractEvents" >> ExtractEvents()
+        events = extracted["main"] | "ClusterEvents" >> ClusterEvents(self.window)
+        alerts = events | "MatchRules" >> MatchRules(self.rules)
+        failures = (
+            (normalized["failures"], tagged["failures"], extracted["failures"])
+            | "Failures" >> beam.Flatten()
+        )
+        return {"articles": tagged["main"], "events": events, "alerts": alerts, "failures": failures}

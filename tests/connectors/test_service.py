@@ -1,0 +1,70 @@
+"""The always-on service: rounds over a real local feed, restarts, config."""
+
+import io
+import json
+
+import pytest
+
+from connectors.service import ConfigError, FeedConfig, Service, ServiceConfig, load_config
+from tests.connectors.news_site import news_site
+
+
+def service(tmp_path, feed_url, out=None):
+    config = ServiceConfig(feeds=(FeedConfig(url=feed_url),), interval_seconds=0.1,
+                           store=tmp_path / "nw.db", out_dir=tmp_path / "out",
+                           allowed_networks=("127.0.0.0/8",))
+    return Service(config, out=out or io.StringIO())
+
+
+def alert_lines(tmp_path):
+    path = tmp_path / "out" / "alerts.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_new_articles_in_a_feed_are_processed_and_alerted_once(server, tmp_path):
+    feed = news_site(server, only=("000", "001", "003"))
+    svc = service(tmp_path, feed)
+    svc.run(once=True)
+    assert [a["rule_id"] for a in alert_lines(tmp_path)] == ["town-captured"]
+    # Rudaw's report of the same capture arrives later: no second alert.
+    news_site(server)
+    svc.run(once=True)
+    assert len(alert_lines(tmp_path)) == 1
+    assert svc.store.counts()["articles"] == 4
+
+
+def test_a_restart_neither_repeats_nor_refetches_seen_articles(server, tmp_path):
+    feed = news_site(server)
+    service(tmp_path, feed).run(once=True)
+    pages_before = sum(r.path.startswith("/news/") for r in server.requests)
+    out = io.StringIO()
+    service(tmp_path, feed, out).run(once=True)
+    assert sum(r.path.startswith("/news/") for r in server.requests) == pages_before
+    assert len(alert_lines(tmp_path)) == 1
+    assert "ALERT" not in out.getvalue()
+
+
+def test_a_failing_feed_is_recorded_and_the_others_go_on(server, tmp_path):
+    feed = news_site(server)
+    config = ServiceConfig(feeds=(FeedConfig(url=server.url("/gone.xml")), FeedConfig(url=feed)),
+                           store=tmp_path / "nw.db", out_dir=tmp_path / "out",
+                           allowed_networks=("127.0.0.0/8",))
+    svc = Service(config, out=io.StringIO())
+    svc.run(once=True)
+    state = svc.store.feed_state(server.url("/gone.xml"))
+    assert (state.consecutive_failures, state.last_error) == (1, "HTTP 404")
+    assert len(alert_lines(tmp_path)) == 1
+
+
+def test_config_errors_name_the_file_and_field(tmp_path):
+    path = tmp_path / "nw.yaml"
+    path.write_text("feeds:\n  - url: ftp://example.org/feed\n")
+    with pytest.raises(ConfigError, match=r"nw\.yaml: feeds\.0\.url"):
+        load_config(path)
+
+
+def test_environment_overrides_the_file(tmp_path):
+    path = tmp_path / "nw.yaml"
+    path.write_text("interval_seconds: 300\n")
+    config = load_config(path, {"NEWSWATCH_INTERVAL_SECONDS": "60"})
+    assert config.interval_seconds == 60

@@ -1,0 +1,60 @@
+"""tag_entities: armed actors from the dictionary, places from the gazetteer."""
+
+from __future__ import annotations
+
+from pipelines.entities import tag_entities
+from schemas.models import Entity
+from tests.fixtures.nlp.articles import article, seed
+
+
+def by_id(entities: list[Entity]) -> dict[str, Entity]:
+    return {e.id: e for e in entities}
+
+
+def test_al_sukhna_is_a_geonames_place_although_spacy_calls_it_an_org() -> None:
+    place = by_id(seed("001").entities)["geonames:172425"]
+    assert (place.type, place.name, place.country, place.admin1) == ("PLACE", "As Sukhnah", "SY", "Homs")
+    assert place.mentions == ["al-Sukhna"] and place.feature_code == "PPL"
+    assert place.latitude is not None and place.longitude is not None
+
+
+def test_palmyra_is_tadmur_in_homs_not_a_person() -> None:
+    entities = by_id(seed("000").entities)
+    assert entities["geonames:163808"].mentions == ["Palmyra"]
+    assert not any(e.type == "PERSON" and "Palmyra" in e.mentions for e in entities.values())
+
+
+def test_wire_copies_with_other_spellings_give_the_same_ids() -> None:
+    places = lambda p: {e.id for e in seed(p).entities if e.type == "PLACE" and e.geonames_id}  # noqa: E731
+    actors = lambda p: {e.id for e in seed(p).entities if e.type == "ARMED_ACTOR"}  # noqa: E731
+    shared = {"geonames:172425", "geonames:170794", "geonames:163808", "geonames:169575"}
+    assert shared <= places("000") and shared <= places("003")
+    assert {"actor:islamic_state", "actor:sy_army"} <= actors("000") & actors("003")
+
+
+def test_provinces_are_regions_and_towns_are_towns() -> None:
+    entities = by_id(seed("004").entities)
+    assert entities["geonames:169575"].feature_code == "ADM1"  # Homs province
+    assert entities["geonames:170794"].feature_code == "PPL"  # Deir ez-Zor city
+
+
+def test_a_town_missing_from_geonames_is_still_a_place() -> None:
+    koum = by_id(seed("004").entities)["place:koum"]
+    assert (koum.type, koum.mentions, koum.geonames_id) == ("PLACE", ["al-Koum"], None)
+
+
+def test_seed_actors_match_the_gold_labels() -> None:
+    assert {"actor:sy_army", "actor:islamic_state", "actor:sdf", "actor:ypg", "actor:jaish_al_islam"} <= {
+        e.id for e in seed("001").entities if e.type == "ARMED_ACTOR"}
+    assert {"actor:hezbollah", "actor:hts"} <= {e.id for e in seed("000").entities}
+
+
+def test_an_article_without_conflict_never_pays_for_spacy() -> None:
+    entities = tag_entities(article("The company opened a bakery in Lyon on Monday, its chief said."))
+    assert [e.name for e in entities if e.type == "PLACE"] == ["Lyon"]
+    assert all(e.type == "PLACE" for e in entities)
+
+
+def test_person_names_after_titles_are_not_places() -> None:
+    entities = tag_entities(article("Col. Ryan Dillon said the fighters left Raqqa, Syria."))
+    assert {e.name for e in entities if e.type == "PLACE"} == {"Ar Raqqah", "Syria"}
