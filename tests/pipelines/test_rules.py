@@ -66,3 +66,62 @@ def test_an_unknown_condition_is_an_error_not_ignored():
 
 def test_a_capture_of_unnamed_villages_is_an_event_but_not_a_town_alert():
     assert "town-captured" not in rule_ids(event("e1", geonames_id=None, location=None))
+
+
+def test_a_rule_query_adds_the_matching_terms_to_the_reasons():
+    [rule] = load_rules('rules:\n  - id: q\n    description: x\n    query: \'place:"As Sukhnah" AND report\'\n',
+                        "q.yaml")
+    [alert] = match_event([rule], event("e1"), NOW)
+    assert alert.reasons == ["modality=asserted", 'query place:"As Sukhnah"', "query text:report"]
+    assert match_event([rule], event("e1", location="Palmyra"), NOW) == []
+
+
+def test_a_bad_query_names_the_file_the_rule_and_the_query():
+    with pytest.raises(RuleError, match=r"q\.yaml: rule q: query: unknown field 'headline'"):
+        load_rules("rules:\n  - id: q\n    description: x\n    query: 'headline:x'\n", "q.yaml")
+
+
+def test_an_article_rule_refuses_event_conditions():
+    text = "rules:\n  - id: k\n    description: x\n    kind: article\n    query: sarin\n    when: {min_fatalities: 3}\n"
+    with pytest.raises(RuleError, match=r"rule k: when\.min_fatalities: not a condition for article rules"):
+        load_rules(text, "k.yaml")
+
+
+def test_distance_region_and_place_conditions():
+    def fires(when: str) -> bool:
+        [rule] = load_rules(f"rules:\n  - id: r\n    description: x\n    when: {when}\n", "r.yaml")
+        return bool(match_event([rule], event("e1"), NOW))
+    assert fires("{near: {lat: 34.73, lon: 36.71, km: 250}}")      # Homs city to As Sukhnah: ~200 km
+    assert not fires("{near: {lat: 34.73, lon: 36.71, km: 100}}")
+    assert fires("{region: homs, place: 'as sukhnah'}")
+    assert not fires("{region: Aleppo}")
+
+
+def test_the_keyword_rule_of_the_default_pack_matches_articles(seed_documents):
+    from pipelines.normalize import normalize
+    from pipelines.rules import match_article
+    article = normalize(seed_documents[0])
+    gassed = article.model_copy(update={"text": article.text + " Witnesses described a chemical attack."})
+    assert [a.rule_id for a in match_article(default_rules(), gassed, NOW)] == ["chemical-weapons"]
+    assert match_article(default_rules(), article, NOW) == []
+
+
+def test_backfill_query_is_the_rule_query_plus_indexed_conditions():
+    from datetime import date
+
+    from pipelines.rules import backfill_query
+    [rule] = load_rules("rules:\n  - id: b\n    description: x\n    query: 'actor:\"Islamic State\"'\n"
+                        "    when: {event_type: Battles, min_fatalities: 25}\n", "b.yaml")
+    since = {"gte": "2017-08-01"}
+    assert backfill_query(rule, date(2017, 8, 1)) == {"bool": {
+        "must": [{"bool": {"should": [{"term": {"actor1": {"value": "Islamic State"}}},
+                                      {"term": {"actor2": {"value": "Islamic State"}}}]}}],
+        "filter": [
+            {"bool": {"minimum_should_match": 1, "should": [
+                {"range": {"event_date": since}},
+                {"bool": {"must_not": {"exists": {"field": "event_date"}},
+                          "filter": {"range": {"published": since}}}}]}},
+            {"terms": {"event_type": ["Battles"]}},
+            {"terms": {"modality": ["asserted", "claimed"]}},
+            {"range": {"fatalities": {"gte": 25}}},
+        ]}}
