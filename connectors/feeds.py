@@ -88,7 +88,12 @@ def parse_feed(data: bytes, feed_url: str, content_type: str | None = None) -> l
     _refuse_entities(data)
     # Without a content type feedparser flags every document as bozo.
     headers = {"content-location": feed_url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    except (UnicodeError, ValueError) as exc:
+        # feedparser's loose parser can raise on what it decoded, e.g. "&#xD800;"
+        # (a lone surrogate): found by tests/connectors/test_fuzz.py.
+        raise FeedError(_one_line(f"malformed feed: {type(exc).__name__}: {exc}")) from exc
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
     if parsed.get("bozo") and not entries:

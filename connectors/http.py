@@ -397,6 +397,28 @@ class Fetcher:
         finally:
             _deadline.reset(token)
 
+    def post_form(self, url: str, form: dict[str, str]) -> int:
+        """POST a form and return the status code (a WebSub subscription request).
+
+        The same scheme and address checks and total deadline as ``fetch``;
+        redirects are not followed and the response body is not read.
+        """
+        s = self.settings
+        token = _deadline.set(time.monotonic() + s.total_timeout)
+        try:
+            target = self._check_url(url, url)
+            with self._client.stream("POST", target, data=form,
+                                     headers={"User-Agent": s.user_agent}) as response:
+                return response.status_code
+        except httpx.TimeoutException as exc:
+            raise FetchError(url, f"timed out after {s.total_timeout:g}s") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(url, _one_line(f"{type(exc).__name__}: {exc}")) from exc
+        except AddressRefused as exc:
+            raise FetchError(url, str(exc)) from exc
+        finally:
+            _deadline.reset(token)
+
     def _fetch(self, url: str, deadline: float, if_none_match: str | None,
                if_modified_since: str | None, expect: Expect | None) -> FetchResult:
         s = self.settings

@@ -1,8 +1,9 @@
 """The always-on service: poll the configured feeds on a schedule, analyse
 what is new, store it, announce new alerts once.
 
-Lifecycle of one round: poll every feed (conditional GET with the validators
-kept in the store) → read the pages of entries not seen before → run the
+Lifecycle of one round: poll the feeds that are due (their schedules,
+conditional GET and per-host limits: connectors/ingest.py) and take what WebSub
+hubs pushed → read the pages of entries not seen before → run the
 embedded pipeline over them → upsert articles and events → store alerts and
 announce only those not stored before (console and ``out_dir/alerts.jsonl``)
 → mark the entries seen. Entries are marked seen only after their round has
@@ -18,17 +19,24 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.http import Fetcher, FetchSettings
-from connectors.sources import poll_feed, read_entry
+from connectors.http import Fetcher
 from connectors.console import print_alert
+from connectors.notify.config import NotifyConfig
+from connectors.notify.notifier import Notifier, routes_for
+from connectors.notify.outbox import Outbox
+from connectors.elasticsearch import EsSettings
+from connectors.kafka import KafkaSettings
 from connectors.store import Store, default_db
+from connectors.service_settings import FetchConfig, OpsConfig, PolitenessConfig, \
+    ScheduleConfig, WebSubConfig, env_overrides
+from connectors.service_ops import ServiceOps
 from schemas import Alert, Failure, RawDocument
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,17 @@ class ServiceConfig(BaseModel):
     rules: Path | None = None
     allowed_networks: tuple[str, ...] = Field(
         default=(), description="Private networks feeds may point to (intranets, tests), e.g. 127.0.0.0/8")
+    notify: NotifyConfig | None = Field(default=None, description="Email and Slack delivery (connectors.notify)")
+    kafka: KafkaSettings | None = Field(
+        default=None, description="Publish new articles to Kafka for the streaming job instead of analysing them here")
+    elasticsearch: EsSettings | None = Field(default=None, description="Cluster of the streaming job")
+    # Scheduling and operations (connectors/service_settings.py, docs/operations.md).
+    schedule: ScheduleConfig = ScheduleConfig()
+    fetch: FetchConfig = FetchConfig()
+    politeness: PolitenessConfig = PolitenessConfig()
+    ops: OpsConfig = OpsConfig()
+    websub: WebSubConfig = WebSubConfig()
+    log_format: Literal["json", "text"] = "json"
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> ServiceConfig:
@@ -73,27 +92,19 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Ser
             raise ConfigError(f"{name}: cannot read config: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{name}: expected a mapping of settings")
-    for field in ("interval_seconds", "store", "out_dir", "rules"):
+    for field in ("interval_seconds", "store", "out_dir", "rules", "log_format"):
         value = environ.get(ENV_PREFIX + field.upper())
         if value:
             data[field] = value
             name += f" + ${ENV_PREFIX}{field.upper()}"
+    for variable in env_overrides(data, environ, ENV_PREFIX):
+        name += f" + ${variable}"
     try:
         return ServiceConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(map(str, first["loc"])) or "<config>"
         raise ConfigError(f"{name}: {field}: {first['msg']}") from exc
-
-
-class _SeenInStore:
-    """``x in seen`` backed by the store, for poll_feed."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self.store.is_seen(key)
 
 
 class Service:
@@ -106,55 +117,58 @@ class Service:
         self.store = Store(config.store or default_db())
         self.rules = load_rule_dir(config.rules) if config.rules else default_rules()
         self.stopping = threading.Event()
+        try:  # schedules, politeness, WebSub, metrics, the ops port: connectors/service_ops.py
+            self.ops = ServiceOps(config, self.store, self.stopping)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        self.publisher = None  # connectors.kafka.Publisher, opened at the first Kafka round
+        self.notifier = notifier_for(config, self.store, self.rules) if config.notify else None
 
     def stop(self, *_: object) -> None:
         log.info("stopping after the current round")
         self.stopping.set()
+        self.ops.wake.set()
 
     def run(self, once: bool = False) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.stop)
-        settings = FetchSettings(allowed_networks=self.config.allowed_networks)
-        with Fetcher(settings) as fetcher:
+        settings = self.ops.fetch_settings()
+        sender = None
+        if self.notifier and self.config.notify and self.config.notify.deliver_in_service and not once:
+            sender = threading.Thread(target=self._deliver, name="notifier", daemon=True)
+            sender.start()
+        with Fetcher(settings) as fetcher, self.ops.running():
             while not self.stopping.is_set():
                 self.round(fetcher)
                 if once:
                     break
-                self.stopping.wait(self.config.interval_seconds)
+                self.ops.sleep()  # until a feed is due, a hub pushes, or SIGTERM
+        if once and self.notifier:
+            self.notifier.drain()
+        if sender:
+            sender.join(timeout=60)
         return 0
 
+    def _deliver(self) -> None:
+        from connectors.notify.outbox import OutboxLocked
+        assert self.notifier is not None
+        try:
+            self.notifier.run(self.stopping)
+        except OutboxLocked as exc:
+            log.warning("%s; leaving delivery to it", exc)
+
     def poll(self, fetcher: Fetcher) -> tuple[list[RawDocument], list[Failure], list[str]]:
-        raw, failures, keys = [], [], []
-        now = datetime.now(UTC).isoformat()
-        for feed in self.config.feeds:
-            state = self.store.feed_state(feed.url)
-            result = poll_feed(fetcher, feed.url, state.etag, state.last_modified,
-                               seen=_SeenInStore(self.store))
-            if result.failure:
-                failures.append(result.failure)
-                state = replace(state, last_polled=now, last_error=result.failure.reason,
-                                consecutive_failures=state.consecutive_failures + 1)
-            else:
-                state = replace(state, etag=result.etag, last_modified=result.last_modified,
-                                last_polled=now, consecutive_failures=0, last_error=None)
-            self.store.put_feed_state(state)
-            for entry in result.entries:
-                if self.stopping.is_set():
-                    break
-                item = read_entry(fetcher, entry, feed.url)
-                if isinstance(item, Failure):
-                    # Not marked seen: the page is tried again next round.
-                    failures.append(item)
-                else:
-                    raw.append(item)
-                    keys.append(entry.doc_id)
-        return raw, failures, keys
+        """Due feeds and pushed entries, their new pages read (connectors/ingest.py)."""
+        collected = self.ops.collect(fetcher)
+        return collected.raw, collected.failures, collected.keys
 
     def round(self, fetcher: Fetcher) -> list[Alert]:
         """One polling round; returns the alerts announced in it."""
         from pipelines import embedded
 
         raw, failures, keys = self.poll(fetcher)
+        if self.config.kafka is not None:
+            return self.publish(raw, failures, keys)
         for failure in failures:
             log.warning("%s", failure.line())
         if not raw:
@@ -164,10 +178,35 @@ class Service:
                               self.store.path, self.beam_args)
         new = self.store.put_alerts(result.alerts)
         self.announce(new)
+        self.ops.round_done(raw, result.articles, result.duplicates, result.events, new)
+        if self.notifier:
+            self.notifier.enqueue(self._as_stored(result.alerts), self.rules)
         self.store.mark_seen(keys, datetime.now(UTC).isoformat())
         print(f"round: new={len(raw)} failed={len(result.failures)} articles={result.articles} "
               f"events={result.events} new_alerts={len(new)}", file=self.out, flush=True)
         return new
+
+    def publish(self, raw: list[RawDocument], failures: list[Failure], keys: list[str]) -> list[Alert]:
+        """Kafka mode: the streaming job analyses; entries are marked seen once Kafka acknowledged them."""
+        from connectors.kafka import Publisher, ensure_topics, publish_round
+        assert self.config.kafka is not None
+        if self.publisher is None:
+            ensure_topics(self.config.kafka)
+            self.publisher = Publisher(self.config.kafka)
+        articles, dead = publish_round(self.publisher, raw, failures)
+        self.store.mark_seen(keys, datetime.now(UTC).isoformat())
+        print(f"round: new={len(raw)} published={articles} dead_letters={dead}", file=self.out, flush=True)
+        return []
+
+    def _as_stored(self, alerts: list[Alert]) -> list[Alert]:
+        """Alerts restated for their events as stored: a cluster seen in
+        earlier rounds has every source so far, so an update can be told."""
+        from pipelines.rules import with_event
+        out = []
+        for alert in alerts:
+            event = self.store.event(alert.cluster_id) if alert.cluster_id else None
+            out.append(with_event(alert, event) if event else alert)
+        return out
 
     def announce(self, alerts: list[Alert]) -> None:
         if not alerts:
@@ -177,3 +216,14 @@ class Service:
             for alert in alerts:
                 handle.write(alert.model_dump_json() + "\n")
                 print_alert(alert, self.out)
+
+
+def notifier_for(config: ServiceConfig, store: Store, rules: list) -> Notifier:
+    """The notifier of ``config.notify``; its outbox defaults to outbox.db beside the store."""
+    assert config.notify is not None
+    try:
+        routes_for(rules, config.notify)
+        outbox = Outbox(config.notify.outbox or store.path.with_name("outbox.db"))
+        return Notifier.from_config(config.notify, outbox, rules)
+    except ValueError as exc:
+        raise ConfigError(f"notify: {exc}") from exc

@@ -13,9 +13,10 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from connectors.schedule import Schedule
 from pipelines.cluster import merge_into
 from schemas import Alert, Article, Event
 
@@ -61,6 +62,13 @@ CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, first_seen TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS feeds (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, last_polled TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+CREATE TABLE IF NOT EXISTS schedules (
+    url TEXT PRIMARY KEY, interval_s REAL NOT NULL, next_poll TEXT, last_change TEXT,
+    failures INTEGER NOT NULL DEFAULT 0, failing_since TEXT);
+CREATE TABLE IF NOT EXISTS imported_feeds (url TEXT PRIMARY KEY, title TEXT, added TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS websub (
+    topic TEXT PRIMARY KEY, hub TEXT, state TEXT NOT NULL, lease_expires TEXT,
+    checked_at TEXT NOT NULL);
 """
 
 
@@ -223,6 +231,12 @@ class Store:
         with self._connect() as db:
             return [Event.model_validate_json(doc) for (doc,) in db.execute(sql, [*args, limit])]
 
+    def event(self, cluster_id: str) -> Event | None:
+        """The stored event of a cluster, with every source merged into it so far."""
+        with self._connect() as db:
+            row = db.execute("SELECT doc FROM events WHERE cluster_id = ?", (cluster_id,)).fetchone()
+        return Event.model_validate_json(row[0]) if row else None
+
     def alerts(self, limit: int = 100) -> list[Alert]:
         with self._connect() as db:
             rows = db.execute("SELECT doc FROM alerts ORDER BY created_at DESC LIMIT ?", (limit,))
@@ -233,3 +247,51 @@ class Store:
             return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
                     for table in ("articles", "events", "alerts")}
 
+    # -- the service's feed list, schedules and push subscriptions ----------
+
+    def schedule(self, url: str) -> Schedule | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM schedules WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        url, interval, next_poll, last_change, failures, failing_since = row
+        return Schedule(url, interval, _when(next_poll), _when(last_change), failures,
+                        _when(failing_since))
+
+    def put_schedule(self, s: Schedule) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO schedules VALUES (?,?,?,?,?,?)",
+                       (s.url, s.interval, _iso(s.next_poll), _iso(s.last_change), s.failures,
+                        _iso(s.failing_since)))
+
+    def imported_feeds(self) -> list[tuple[str, str | None]]:
+        """Feeds added with ``newswatch feeds import``: (url, title), in import order."""
+        with self._connect() as db:
+            return db.execute("SELECT url, title FROM imported_feeds ORDER BY rowid").fetchall()
+
+    def import_feeds(self, feeds: Iterable[tuple[str, str | None]], when: str) -> int:
+        """Add feeds not listed before; return how many were new."""
+        with self._connect() as db:
+            return sum(db.execute("INSERT OR IGNORE INTO imported_feeds VALUES (?,?,?)",
+                                  (url, title, when)).rowcount for url, title in feeds)
+
+    def websub_state(self, topic: str) -> tuple[str | None, str, str | None, str] | None:
+        """(hub, state, lease_expires, checked_at) of a feed's push subscription."""
+        with self._connect() as db:
+            row = db.execute("SELECT hub, state, lease_expires, checked_at FROM websub "
+                             "WHERE topic = ?", (topic,)).fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    def put_websub_state(self, topic: str, hub: str | None, state: str,
+                         lease_expires: str | None, checked_at: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO websub VALUES (?,?,?,?,?)",
+                       (topic, hub, state, lease_expires, checked_at))
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -58,6 +58,11 @@ PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near
                        r"from|of|into|toward|towards|to)\s+(?:the\s+)?)$", re.IGNORECASE)
 UNNAMED_CUE = re.compile(r"\b(?:town|city|village|hamlet|settlement)\s+of\s+$", re.IGNORECASE)
 MAX_SPAN_TOKENS = 5
+ORG_WORDS = re.compile(r"\b(?:university|college|school|institute|hospital|airport|port|council|party|front|"
+                       r"movement|army|forces|brigades?|company|bank|club|united|province|government|ministry|"
+                       r"police|radio|tv|news|times|post|agency|court|assembly|committee|group|organi[sz]ation)\b",
+                       re.IGNORECASE)
+PLACE_TAILS = frozenset("centre center city town village camp district market".split())
 
 # Capitalised words that are never place mentions in news copy, though GeoNames
 # has a village for some of them (March, Reading, Of…).
@@ -211,7 +216,59 @@ def annotate(article: Article, gazetteer: Gazetteer | None = None,
                         if p.place is not None and p.place.feature_code == REGION)
     context = Context(countries, regions)
     places = find_places(text, context, gazetteer, blocked) if regions else first
+    if len(countries) > 1:
+        places = _sentence_countries(text, places, context, gazetteer)
     return Annotation(tuple(actor_mentions), tuple(places), main, context)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, cursor)
+        if start < 0:
+            continue
+        spans.append((start, start + len(sentence)))
+        cursor = start + len(sentence)
+    return spans
+
+
+def _anchor(place: PlaceMention, mentions: Iterable[PlaceMention]) -> Place | None:
+    """The country a sentence locates a place in: that of the nearest country, region, or
+    city big enough that its name is not ambiguous ("northwest of Donetsk city"); the
+    nearest, because a capital elsewhere in the sentence often stands for a government
+    ("… that Moscow claimed")."""
+    anchors = [(min(abs(m.start - place.end), abs(place.start - m.end)), m.place.geonames_id, m.place)
+               for m in mentions if m.place is not None and m.exact and (
+                   m.place.feature_code in (COUNTRY, REGION) or m.place.population >= 100_000)]
+    return min(anchors)[2] if anchors else None
+
+
+def _sentence_countries(text: str, places: list[PlaceMention], context: Context,
+                        gazetteer: Gazetteer) -> list[PlaceMention]:
+    """In an article about two countries, a village is in the country its own sentence
+    names: "the village of Sokil, north-west of Donetsk" is the Ukrainian one, not the
+    Russian namesake the article-wide context preferred. Without a namesake there, a
+    mention after "village of" stays a place GeoNames lacks."""
+    spans = _sentence_spans(text)
+    out: list[PlaceMention] = []
+    for p in places:
+        start, end = next(((s, e) for s, e in spans if s <= p.start < e), (p.start, p.end))
+        anchor = _anchor(p, (q for q in places if q is not p and start <= q.start < end))
+        if p.place is None or p.place.feature_code in (COUNTRY, REGION) or anchor is None \
+                or p.place.country == anchor.country or p.place.population >= 100_000:
+            out.append(p)
+            continue
+        match = gazetteer.resolve(p.surface, Context(frozenset({anchor.country}), context.regions), cue=True)
+        # A loose spelling (Sokil / Sokal) must also be in the anchor's region.
+        if match is not None and match.place.country == anchor.country and (
+                match.exact or anchor.admin1 is None or match.place.admin1 == anchor.admin1):
+            out.append(PlaceMention(p.start, p.end, p.surface, match.place, match.exact))
+        elif UNNAMED_CUE.search(text[max(0, p.start - 30):p.start]):
+            out.append(PlaceMention(p.start, p.end, p.surface, None, False))
+        else:
+            out.append(p)
+    return out
 
 
 def full_text(article: Article) -> str:
@@ -224,11 +281,34 @@ def _place_entity_id(mention: PlaceMention) -> str:
     return f"place:{fold(mention.surface)}"
 
 
-def _relevant_sentences(text: str, annotation: Annotation) -> list[str]:
-    """Sentences worth spaCy's time: a conflict keyword, or an armed actor."""
+def _relevant_sentences(text: str, annotation: Annotation) -> list[tuple[int, str]]:
+    """Sentences worth spaCy's time (a conflict keyword, or an armed actor), with offsets."""
     actor_surfaces = {a.surface for a in annotation.actors}
-    return [s for s in split_sentences(text)
-            if CONFLICT_KEYWORDS.search(s) or any(a in s for a in actor_surfaces)]
+    return [(start, text[start:end]) for start, end in _sentence_spans(text)
+            if CONFLICT_KEYWORDS.search(text[start:end]) or any(a in text[start:end] for a in actor_surfaces)]
+
+
+def _inside_name(place: PlaceMention, persons: list[tuple[int, int]], orgs: list[tuple[int, int]],
+                 text: str) -> bool:
+    """A place name that is part of a longer name spaCy found: a person ("Aung San" in
+    "Aung San Suu Kyi", "Asso" in "Asso Mamand, an official"), or the middle of an
+    organisation ("Union" in "Patriotic Union of Kurdistan"; "Aleppo University" keeps
+    Aleppo). Never after "town of"."""
+    if UNNAMED_CUE.search(text[max(0, place.start - 30):place.start]):
+        return False
+    # An ORG span around a place: the middle of a name ("Patriotic Union of Kurdistan"), or
+    # a name with no organisation word (the small model tags "Aung San Suu Kyi" ORG);
+    # "Aleppo University" keeps Aleppo, and lists of towns ("A and B") are left alone.
+    inner_orgs = [(s, e) for s, e in orgs if not re.search(r",|\band\b", text[s:e])
+                  and ((s < place.start and place.end < e)
+                       or not ORG_WORDS.search(text[s:place.start] + " " + text[place.end:e]))]
+    for s, e in persons + inner_orgs:
+        if s <= place.start and place.end <= e and e - s > place.end - place.start:
+            rest = (text[s:place.start] + " " + text[place.end:e]).split()
+            # "Rutshuru Centre" is still the town, whatever spaCy thinks.
+            if not all(w.lower() in PLACE_TAILS for w in rest):
+                return True
+    return False
 
 
 class _Builder:
@@ -259,11 +339,24 @@ def tag_entities(article: Article, *, use_spacy: bool = True) -> list[Entity]:
     """Persons, organisations, armed actors and places an article names."""
     annotation = annotate(article)
     text = full_text(article)
+    spacy_ents: list[tuple[str, str]] = []
+    persons: list[tuple[int, int]] = []
+    orgs: list[tuple[int, int]] = []
+    if use_spacy:
+        sentences = _relevant_sentences(text, annotation)
+        if sentences:
+            for (offset, _), doc in zip(sentences, default_nlp().pipe(s for _, s in sentences)):
+                for ent in doc.ents:
+                    spacy_ents.append((ent.text, ent.label_))
+                    if ent.label_ in ("PERSON", "ORG"):
+                        (persons if ent.label_ == "PERSON" else orgs).append(
+                            (offset + ent.start_char, offset + ent.end_char))
+    places = [p for p in annotation.places if not _inside_name(p, persons, orgs, text)]
     builder = _Builder()
     for a in annotation.actors:
         builder.add(a.actor.entity_id, a.surface, type="ARMED_ACTOR", name=a.actor.name,
                     country=a.actor.country)
-    for p in annotation.places:
+    for p in places:
         if p.place is None:
             builder.add(_place_entity_id(p), p.surface, type="PLACE", name=p.surface)
         else:
@@ -271,13 +364,9 @@ def tag_entities(article: Article, *, use_spacy: bool = True) -> list[Entity]:
                         geonames_id=p.place.geonames_id, latitude=p.place.latitude,
                         longitude=p.place.longitude, country=p.place.country,
                         admin1=p.place.admin1, feature_code=p.place.feature_code)
-    if use_spacy:
-        known = {m for a in annotation.actors for m in (a.surface,)} | {p.surface for p in annotation.places}
-        sentences = _relevant_sentences(text, annotation)
-        if sentences:
-            for doc in default_nlp().pipe(sentences):
-                for ent in doc.ents:
-                    _add_spacy_entity(builder, ent.text, ent.label_, known)
+    known = {a.surface for a in annotation.actors} | {p.surface for p in places}
+    for surface, label in spacy_ents:
+        _add_spacy_entity(builder, surface, label, known)
     return builder.build()
 
 

@@ -120,11 +120,18 @@ class Gazetteer:
         self._pop: array = columns["pop"]  # type: ignore[assignment]
         self._by_name = names
         self._by_skeleton = skeletons
+        # lookup() builds a Place for every row a name or skeleton hits, thousands per
+        # article for common skeletons (half the NLP time, docs/benchmarks.md); Places
+        # are frozen, so recently built ones are reused, at most 2**15 (~9 MB) of them.
+        self._places = functools.lru_cache(maxsize=2**15)(self._build_place)
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def place(self, row: int) -> Place:
+        return self._places(row)
+
+    def _build_place(self, row: int) -> Place:
         lat, lon = self._lat[row], self._lon[row]
         return Place(
             geonames_id=self._ids[row], name=self._names[row], country=self._countries[row],
@@ -173,8 +180,8 @@ class Gazetteer:
                 score += 0.8
             if region and place.feature_code == REGION:
                 score += 1.5
-            if not exact and SequenceMatcher(None, fold(surface), fold(place.name)).ratio() < 0.7:
-                continue  # consonants agree by accident: "Syrian" / Suran
+            if not exact and not _close_spelling(fold(surface), fold(place.name)):
+                continue  # consonants agree by accident: "Syrian" / Suran, "Maiorsk" / Staromaiorske
             # Outside the article's countries only a place's main name counts, with
             # a cue or a large population: alternate names include "Africa", "More".
             if exact and not (in_country or region or place.feature_code == COUNTRY or (
@@ -188,6 +195,12 @@ class Gazetteer:
         for row in self._rows(self._by_name, "\x00country:" + iso2):
             return self._names[row]
         return None
+
+
+def _close_spelling(surface: str, name: str) -> bool:
+    """Another transliteration of the same name, not a different name sharing consonants:
+    same first letter (a prefix such as Staro-/Novo- makes another place), close strings."""
+    return bool(surface and name) and surface[0] == name[0] and SequenceMatcher(None, surface, name).ratio() >= 0.7
 
 
 def _package_version() -> str:

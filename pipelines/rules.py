@@ -84,6 +84,8 @@ class Conditions(BaseModel):
     sub_event_type: tuple[str, ...] = ()
     populated_place: bool | None = None
     geocoded: bool | None = Field(default=None, description="The place is resolved to GeoNames")
+    named_place: bool | None = Field(
+        default=None, description="The place has a name and a known country (geocoded or not)")
     modality: tuple[Modality, ...] = NEWS_MODALITIES
     min_sources: int = Field(default=1, ge=1)
     min_fatalities: int | None = Field(default=None, ge=0)
@@ -162,6 +164,9 @@ class Rule(BaseModel):
         if c.geocoded is not None:
             checks.append(((event.geonames_id is not None) == c.geocoded,
                            f"geocoded={event.geonames_id is not None}"))
+        if c.named_place is not None:
+            named = bool(event.location) and event.country_code is not None
+            checks.append((named == c.named_place, f"named_place={named}"))
         checks.append((event.modality in c.modality, f"modality={event.modality}"))
         if c.min_sources > 1:
             checks.append((event.independent_sources >= c.min_sources,
@@ -397,6 +402,10 @@ def backfill_query(rule: Rule, since: date) -> dict:
     if c.geocoded is not None:
         exists = {"exists": {"field": "geonames_id"}}
         filters.append(exists if c.geocoded else {"bool": {"must_not": exists}})
+    if c.named_place is not None:
+        named = {"bool": {"filter": [{"exists": {"field": "location"}},
+                                     {"exists": {"field": "country_code"}}]}}
+        filters.append(named if c.named_place else {"bool": {"must_not": named}})
     if c.min_sources > 1:
         filters.append({"range": {"independent_sources": {"gte": c.min_sources}}})
     if c.min_fatalities is not None:

@@ -23,7 +23,7 @@ from pipelines.dedup import deduplicate
 from pipelines.entities import tag_entities
 from pipelines.events import extract_events
 from pipelines.normalize import normalize
-from pipelines.rules import Rule, match_event
+from pipelines.rules import Rule, match_article, match_event
 from schemas import Article, Event, Failure, RawDocument
 
 # Deduplicate and ClusterEvents compare every element with every other one in
@@ -71,8 +71,10 @@ def _apply_to_values(keyed: tuple[str, Iterable[Any]], fn: Callable[[Iterable[An
     return fn(keyed[1])
 
 
-def _match(event: Event, rules: Sequence[Rule]) -> list[Any]:
-    return match_event(rules, event)
+def _match(element: Event | Article, rules: Sequence[Rule]) -> list[Any]:
+    if isinstance(element, Article):
+        return match_article(rules, element)
+    return match_event(rules, element)
 
 
 class _GatherWindow(beam.PTransform):
@@ -140,7 +142,7 @@ class ClusterEvents(beam.PTransform):
 
 
 class MatchRules(beam.PTransform):
-    """Event → Alerts, one per matching rule."""
+    """Events (and articles, for keyword rules) → Alerts, one per matching rule."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         super().__init__()
@@ -163,7 +165,8 @@ class AnalyzeNews(beam.PTransform):
         tagged = stories | "TagEntities" >> TagEntities()
         extracted = tagged["main"] | "ExtractEvents" >> ExtractEvents()
         events = extracted["main"] | "ClusterEvents" >> ClusterEvents(self.window)
-        alerts = events | "MatchRules" >> MatchRules(self.rules)
+        alerts = ((events, tagged["main"]) | "EventsAndArticles" >> beam.Flatten()
+                  | "MatchRules" >> MatchRules(self.rules))
         failures = (
             (normalized["failures"], tagged["failures"], extracted["failures"])
             | "Failures" >> beam.Flatten()

@@ -170,4 +170,7 @@ CONTRACTS: dict[str, type[Record]] = {
     "entity": Entity,
     "event": Event,
     "alert": Alert,
+    # The Kafka topics' values: articles topic (RawDocument), dead-letter topic (Failure).
+    "raw_document": RawDocument,
+    "failure": Failure,
 }

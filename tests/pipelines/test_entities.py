@@ -58,3 +58,25 @@ def test_an_article_without_conflict_never_pays_for_spacy() -> None:
 def test_person_names_after_titles_are_not_places() -> None:
     entities = tag_entities(article("Col. Ryan Dillon said the fighters left Raqqa, Syria."))
     assert {e.name for e in entities if e.type == "PLACE"} == {"Ar Raqqah", "Syria"}
+
+
+def places_of(text: str) -> dict[str, Entity]:
+    return {m: e for e in tag_entities(article(text)) if e.type == "PLACE" for m in e.mentions}
+
+
+def test_a_place_inside_a_person_name_is_not_a_place() -> None:
+    places = places_of("Supporters of Aung San Suu Kyi met in Yangon, Myanmar, after the army attack.")
+    assert "Aung San" not in places and "Yangon" in places
+
+
+def test_a_place_in_the_middle_of_an_organisation_name_is_not_a_place() -> None:
+    places = places_of("Karim Mamand, an official of the Patriotic Union of Kurdistan, said the army attack "
+                       "on Kirkuk, Iraq, failed.")
+    assert "Union" not in places and places["Kirkuk"].country == "IQ"
+
+
+def test_in_an_article_about_two_countries_a_village_is_in_the_country_its_sentence_names() -> None:
+    # "Sokil" is an alternate name of a Russian town; the sentence locates it near Donetsk.
+    places = places_of("Moscow said Russian troops attacked Ukraine again. Ukrainian officials said Russian units "
+                       "entered the village of Sokil, about 25 km north of Donetsk, on Friday.")
+    assert places["Sokil"].country != "RU"

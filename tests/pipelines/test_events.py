@@ -152,3 +152,69 @@ def test_event_date_resolves_against_publication() -> None:
     [event] = town_alerts(events_of("Al-Shabaab fighters seized the town of Jowhar in Somalia on Saturday.",
                                     published))
     assert event.event_date == date(2024, 3, 2)
+
+
+# --- issue 4, second pass: phrasings, targets, background, hard negatives ----------
+# Sentences written for these tests (not taken from the devset articles).
+
+@pytest.mark.parametrize("text", [
+    "Rebel fighters are now in control of the town of Kidal in northern Mali, a local official said.",
+    "Jihadists stormed the town of Kidal in Mali last week. It is now controlled by the militants, residents said.",
+    "Taliban fighters took over Kunduz in Afghanistan on Sunday.",
+    "M23 rebels said they had captured Rutshuru town in eastern DR Congo.",
+    "The strategic town that was seized on Monday, Kunduz, lies on the main road north, officials in Afghanistan said.",
+])
+def test_more_capture_phrasings_alert(text: str) -> None:
+    [event] = town_alerts(events_of(text))
+    assert event.location in {"Kidal", "Kunduz", "Rutshuru"}
+
+
+def test_a_described_town_is_the_next_town_of_x_not_a_city_named_in_passing() -> None:
+    [event] = town_alerts(events_of("Afghan forces regained control of a western town on Tuesday. An offensive on "
+                                    "the city of Kandahar is planned, and the army cleared the town of Farah, Afghanistan."))
+    assert event.location == "Farah"
+
+
+def test_a_village_geonames_lacks_takes_the_country_its_sentence_names() -> None:
+    [event] = captures(events_of("Russia's defence ministry said its forces captured the village of Krasnozorivka "
+                                 "in Ukraine's Donetsk region."))
+    assert (event.location, event.country_code, event.populated_place) == ("Krasnozorivka", "UA", True)
+    assert event.geonames_id is None  # not in cities500; named, in a known country: the rule pack alerts
+
+
+def test_unresolved_places_listed_after_a_town_are_towns_too() -> None:
+    events = captures(events_of("M23 rebels took control of Rutshuru Centre and Kibumba in eastern DR Congo."))
+    assert {(e.location, e.populated_place, e.country_code) for e in events} == {
+        ("Rutshuru", True, "CD"), ("Kibumba", True, "CD")}
+
+
+@pytest.mark.parametrize("text", [
+    "Resistance fighters say they are close to capturing the town of Kidal in Mali.",
+    "The army is still in control of the town of Kidal in Mali, officials said.",
+    "Police in Chester, Pennsylvania did not capture him until Sunday.",
+    "Insurgents seized the Kunduz police station in Afghanistan on Monday.",
+    "Troops gained the upper hand after capturing several key points in the main town of Mingora, Pakistan.",
+    "Activists in Afghanistan said rebel fighters were gaining new ground near the town of Kunduz.",
+    "Militants took over the offices of the district governor in Kunduz, Afghanistan.",
+])
+def test_more_hard_negatives_give_no_town_alert(text: str) -> None:
+    assert town_alerts(events_of(text)) == []
+
+
+@pytest.mark.parametrize("text, modality", [
+    ("The group became known more than a decade ago when its fighters seized Goma in DR Congo.", "background"),
+    ("The new fighting comes a month after rebels seized the town of Goma in DR Congo.", "background"),
+    ("In 2012, M23 rebels captured the city of Goma in DR Congo, officials recalled.", "background"),
+    ("Rebels, weeks after launching their offensive, captured the city of Goma in DR Congo.", "asserted"),
+])
+def test_captures_dated_well_before_the_news_are_background(text: str, modality: str) -> None:
+    [event] = [e for e in captures(events_of(text, published=datetime(2024, 5, 2, tzinfo=timezone.utc)))
+               if e.location == "Goma"]
+    assert event.modality == modality
+
+
+def test_one_capture_event_per_town_whatever_sub_type_each_sentence_implies() -> None:
+    events = captures(events_of("Iraqi forces recaptured the town of Baiji in Iraq on Friday. "
+                                "Troops backed by tribal fighters seized the town of Baiji after a week of fighting."))
+    [event] = [e for e in events if e.location == "Bayjī"]  # GeoNames spelling
+    assert event.actor1_id == "actor:iq_forces" and event.sub_event_type == "Government regains territory"

@@ -60,3 +60,9 @@ def test_folding_removes_articles_accents_and_final_h() -> None:
     assert fold("As Sukhnah") == fold("al-Sukhna") == "sukhna"
     assert fold("Dar‘ā") == "dara"
     assert skeleton("al-Qaraytan") == skeleton("Qaryatain") == "krtn"
+
+
+def test_a_loose_spelling_keeps_the_first_letter_a_prefix_makes_another_place() -> None:
+    # Consonants of "Maiorsk" are in "Staromaiorske" too; the prefix makes it another village.
+    match = default_gazetteer().resolve("Maiorsk", Context(frozenset({"UA"})))
+    assert match is None or not fold(match.place.name).startswith("staro")

@@ -125,3 +125,11 @@ def test_backfill_query_is_the_rule_query_plus_indexed_conditions():
             {"terms": {"modality": ["asserted", "claimed"]}},
             {"range": {"fatalities": {"gte": 25}}},
         ]}}
+
+
+def test_a_named_village_missing_from_geonames_still_raises_town_captured():
+    assert "town-captured" in rule_ids(event("e1", geonames_id=None, location="Farabougou"))
+
+
+def test_a_named_place_in_an_unknown_country_does_not():
+    assert "town-captured" not in rule_ids(event("e1", geonames_id=None, location="X", country_code=None))

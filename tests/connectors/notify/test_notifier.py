@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from connectors.notify.config import NotifyConfig
+from connectors.notify.email import message_id
 from connectors.notify.notifier import Notifier, backoff
 from connectors.notify.outbox import Outbox, Route
 from pipelines import embedded
@@ -156,7 +157,7 @@ def _wait_for(predicate, timeout: float = 20) -> None:
         time.sleep(0.02)
 
 
-def test_after_a_kill_and_restart_of_the_notifier_nothing_is_sent_twice(tmp_path, tls_files):
+def test_after_a_kill_and_restart_nothing_recorded_as_sent_goes_out_again(tmp_path, tls_files):
     with SmtpServer(tls_files, "starttls") as server:
         server.mailbox.delay = 0.3  # each message takes a while, so the kill lands mid-queue
         cfg = {"store": str(tmp_path / "store.db"),
@@ -176,6 +177,8 @@ def test_after_a_kill_and_restart_of_the_notifier_nothing_is_sent_twice(tmp_path
             first.send_signal(signal.SIGKILL)
             first.communicate(timeout=10)
         assert len(server.mailbox.messages) < 6
+        recorded = {message_id(f"{d['alert_id']}.{d['revision']}.email")
+                    for d in Outbox(tmp_path / "outbox.db").status() if d["status"] == "sent"}
         second = _start_notifier(config, env)
         try:
             _wait_for(lambda: len(server.mailbox.messages) >= 6)
@@ -184,6 +187,13 @@ def test_after_a_kill_and_restart_of_the_notifier_nothing_is_sent_twice(tmp_path
             second.send_signal(signal.SIGTERM)
             _, err = second.communicate(timeout=10)
         ids = server.mailbox.ids()
-        assert len(ids) == 6 == len(set(ids)), err.decode()
+        assert len(set(ids)) == 6, err.decode()
+        # Nothing the outbox recorded as sent goes out again. SMTP has no
+        # idempotent send: a kill after the server accepted a message and before
+        # the outbox recorded it leaves that one message's outcome unknown, and
+        # it is sent again under the same Message-ID, which mail clients fold.
+        repeated = {i for i in ids if ids.count(i) > 1}
+        assert not repeated & recorded
+        assert len(ids) - len(set(ids)) <= 1
         assert second.returncode == 0
         assert PASSWORD.encode() not in err

@@ -29,7 +29,7 @@ def test_the_payload_is_block_kit_with_place_map_actors_sources_and_rule():
                 "• <https://www.rudaw.net/1|Rudaw>"}},
             {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text":
                 "rule `town-captured` (high): sub_event_type=Government regains territory; "
-                "populated_place=True; geocoded=True; modality=asserted"}]},
+                "populated_place=True; named_place=True; modality=asserted"}]},
         ],
     }
 

@@ -1,0 +1,198 @@
+"""Scoring the entity and event layer against a gold file (pure: records in, report out).
+
+The gold format is the one of ``tests/fixtures/seeds.gold.jsonl``: one article a line,
+``capture`` (does the article report a town capture as recent news?) and ``captures``
+(place, place_alt, country, admin1, captor, loser, optional sub_event_type), optional
+``split`` (``dev`` / ``heldout``). Predictions are the events extracted from each article
+and whether a town-capture alert fired for it.
+
+Four measures, each precision / recall / F1:
+
+- **alert**, per article: the article raised a town-capture alert / the gold says capture.
+- **place**, per capture: a geocoded populated-place capture event whose place folds to the
+  gold place (or one of its alternates) in the gold country. "Right place" = recall here.
+- **type**, per capture: of the gold captures whose place was found, the event carries the
+  gold ACLED sub-type (when the gold states one).
+- **actor**, per capture: of the gold captures whose place was found, actor1 is the gold
+  captor (same dictionary id, or the same folded name when the captor is not in the
+  dictionary, e.g. "rebels").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pipelines.actors import ActorDictionary, default_actors
+from pipelines.text import fold, skeleton
+from schemas.models import Event
+
+CAPTURE_SUB_TYPES = frozenset({"Non-state actor overtakes territory", "Government regains territory"})
+
+
+@dataclass(frozen=True)
+class GoldCapture:
+    place: str
+    country: str | None
+    captor: str | None
+    place_alt: tuple[str, ...] = ()
+    admin1: str | None = None
+    sub_event_type: str | None = None
+
+
+@dataclass(frozen=True)
+class GoldArticle:
+    id: str
+    capture: bool
+    captures: tuple[GoldCapture, ...]
+    split: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the pipeline made of one article."""
+
+    events: tuple[Event, ...]
+    alerted: bool
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Report:
+    articles: int = 0
+    alert: Score = field(default_factory=Score)
+    place: Score = field(default_factory=Score)
+    type: Score = field(default_factory=Score)
+    actor: Score = field(default_factory=Score)
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"articles: {self.articles}"]
+        for name in ("alert", "place", "type", "actor"):
+            s: Score = getattr(self, name)
+            out.append(f"{name:6} precision={s.precision:.3f} recall={s.recall:.3f} f1={s.f1:.3f} "
+                       f"(tp={s.tp} fp={s.fp} fn={s.fn})")
+        out.append(f"errors: {len(self.errors)}")
+        out.extend(f"  {e}" for e in self.errors)
+        return out
+
+
+def parse_gold(lines: Iterable[str], name: str = "gold") -> list[GoldArticle]:
+    """Gold records from JSONL lines; a bad line raises ValueError naming the line."""
+    gold: list[GoldArticle] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            captures = tuple(
+                GoldCapture(place=c["place"], country=c.get("country"), captor=c.get("captor"),
+                            place_alt=tuple(c.get("place_alt") or ()), admin1=c.get("admin1"),
+                            sub_event_type=c.get("sub_event_type"))
+                for c in row.get("captures") or ())
+            gold.append(GoldArticle(id=row["id"], capture=bool(row["capture"]), captures=captures,
+                                    split=row.get("split"), category=row.get("category")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{name}:{number}: not a gold record: {exc}") from None
+    return gold
+
+
+def _is_capture(event: Event) -> bool:
+    """A capture of a named populated place reported as news (what an alert rests on)."""
+    return (event.sub_event_type in CAPTURE_SUB_TYPES and event.populated_place
+            and event.location is not None and event.modality in ("asserted", "claimed"))
+
+
+def _place_matches(event: Event, gold: GoldCapture) -> bool:
+    names = {fold(n) for n in (gold.place, *gold.place_alt)}
+    if gold.country and event.country_code and event.country_code != gold.country:
+        return False
+    # Same folded name, or same consonant skeleton (Feroz Koh = Fayrōz Kōh): the gold
+    # names a place as the article spells it, GeoNames as its editors do.
+    location = event.location or ""
+    return fold(location) in names or skeleton(location) in {skeleton(n) for n in (gold.place, *gold.place_alt)}
+
+
+def _captor_ids(captor: str, country: str | None, actors: ActorDictionary) -> set[str]:
+    return {m.actor.entity_id for m in actors.find(captor, country)}
+
+
+def _actor_matches(event: Event, gold: GoldCapture, actors: ActorDictionary) -> bool:
+    if not gold.captor or not event.actor1:
+        return False
+    ids = _captor_ids(gold.captor, gold.country, actors)
+    if ids:
+        return event.actor1_id in ids
+    return fold(gold.captor) in fold(event.actor1)
+
+
+def score(gold: Sequence[GoldArticle], predictions: Mapping[str, Prediction],
+          actors: ActorDictionary | None = None) -> Report:
+    """Compare predictions (by article id) with the gold; a gold article without a
+    prediction counts as predicting nothing."""
+    actors = actors or default_actors()
+    report = Report(articles=len(gold))
+    for g in gold:
+        pred = predictions.get(g.id, Prediction(events=(), alerted=False))
+        if pred.alerted and g.capture:
+            report.alert.tp += 1
+        elif pred.alerted:
+            report.alert.fp += 1
+            why = "; ".join(f"{e.location} ({e.modality}): {e.notes[:90]}" for e in pred.events if _is_capture(e))
+            report.errors.append(f"{g.id}: alert FP [{g.category}] {why}")
+        elif g.capture:
+            report.alert.fn += 1
+            report.errors.append(f"{g.id}: alert FN, expected {', '.join(c.place for c in g.captures)}")
+        captures = [e for e in pred.events if _is_capture(e)]
+        used: set[int] = set()
+        for c in g.captures:
+            hit = next((i for i, e in enumerate(captures) if i not in used and _place_matches(e, c)), None)
+            if hit is None:
+                report.place.fn += 1
+                if g.capture:
+                    report.errors.append(f"{g.id}: place missed {c.place} ({c.country})")
+                continue
+            used.add(hit)
+            report.place.tp += 1
+            event = captures[hit]
+            if c.sub_event_type:
+                if event.sub_event_type == c.sub_event_type:
+                    report.type.tp += 1
+                else:
+                    report.type.fp += 1
+                    report.type.fn += 1
+                    report.errors.append(f"{g.id}: type {event.sub_event_type!r} for {c.place}, "
+                                         f"expected {c.sub_event_type!r}")
+            if _actor_matches(event, c, actors):
+                report.actor.tp += 1
+            else:
+                report.actor.fn += 1
+                if event.actor1:
+                    report.actor.fp += 1
+                report.errors.append(f"{g.id}: actor1 {event.actor1!r} for {c.place}, expected {c.captor!r}")
+        for i, e in enumerate(captures):
+            if i not in used:
+                report.place.fp += 1
+                report.errors.append(f"{g.id}: place FP {e.location} ({e.country_code}, {e.modality})")
+    return report
