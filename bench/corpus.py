@@ -147,6 +147,10 @@ class Site:
         self.appeared: dict[str, float] = {}  # guid -> time.time() the feed first showed it
 
     @property
+    def feeds(self) -> int:
+        return len(self._batches)
+
+    @property
     def url(self) -> str:
         return self.server.url("").rstrip("/")
 

@@ -25,6 +25,7 @@ class Tool:
     name: str
     fetch_extract: Callable[[str], str]  # URL -> text
     extract: Callable[[str, str], str]  # (html, url) -> text
+    close: Callable[[], None] = lambda: None
 
 
 def newswatch_tool() -> Tool:
@@ -44,7 +45,7 @@ def newswatch_tool() -> Tool:
             return extract_page(page, url).text
         except ExtractionError:
             return ""
-    return Tool("newswatch", fetch_extract, extract)
+    return Tool("newswatch", fetch_extract, extract, fetcher.close)
 
 
 def trafilatura_tool() -> Tool:
@@ -139,5 +140,7 @@ def measure(urls: Sequence[str], pages: Sequence[str], repeats: int) -> dict:
                 tool.extract(p, u)
             rates[tool.name]["extract"].append(len(urls) / (time.perf_counter() - start))
             extracted[tool.name] = sum(len(t) >= MIN_CHARS for t in texts)
+    for tool in available:
+        tool.close()
     return {"pages": len(urls), "repeats": repeats, "rates": rates, "extracted": extracted,
             "missing": missing}

@@ -99,5 +99,8 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None,
     seconds = time.monotonic() - start
     sampler.stop()
     drain.join(timeout=2)
+    proc.stdout.close()
+    if proc.stderr is not None:
+        proc.stderr.close()
     return ChildRun(records, seconds, usage.ru_maxrss / 1024, sampler.peak_mb, sampler.timeline,
                     proc.returncode, "".join(err[-20:]))

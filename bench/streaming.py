@@ -75,13 +75,15 @@ def _measure(p: Plan, site: corpus.Site, workdir: Path) -> dict:
                           dead_letter_topic=f"bench-{tag}.dead-letter", group_id=f"bench-{tag}")
     es_url = f"http://127.0.0.1:{PORTS['NEWSWATCH_ES_PORT']}"
     ensure_topics(kafka)
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = (workdir / "stream.log").open("w", encoding="utf-8")
     job = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "newswatch"), "stream", "--bootstrap-servers", kafka.bootstrap_servers,
          "--articles-topic", kafka.articles_topic, "--alerts-topic", kafka.alerts_topic,
          "--dead-letter-topic", kafka.dead_letter_topic, "--group-id", kafka.group_id,
          "--es-url", es_url, "--es-prefix", f"bench-{tag}", "--gap-seconds", str(GAP_SECONDS),
          "--runner=PrismRunner", f"--prism_location={prism_location()}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(workdir / "stream.log", "w"))  # noqa: SIM115
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     sampler = TreeSampler(job.pid).start()
     received: list[tuple[float, dict]] = []
     stop = threading.Event()
@@ -117,6 +119,7 @@ def _measure(p: Plan, site: corpus.Site, workdir: Path) -> dict:
             job.kill()
         sampler.stop()
         reader.join(timeout=5)
+        log.close()
     lat, thr = phases["latency"], phases["throughput"]
     latencies = lat["latencies"]
     return {

@@ -147,6 +147,9 @@ class Service:
             self.notifier.drain()
         if sender:
             sender.join(timeout=60)
+        if self.publisher is not None:
+            self.publisher.close()
+            self.publisher = None
         return 0
 
     def _deliver(self) -> None:

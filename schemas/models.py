@@ -12,7 +12,7 @@ longitude, fatalities, source, notes) so analysts can compare with ACLED exports
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field

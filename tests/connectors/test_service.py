@@ -6,13 +6,17 @@ import json
 import pytest
 
 from connectors.service import ConfigError, FeedConfig, Service, ServiceConfig, load_config
+from connectors.service_settings import OpsConfig
 from tests.connectors.news_site import news_site
+
+# The ops endpoint on any free port: the default 9464 may be taken on a shared machine.
+ANY_PORT = OpsConfig(port=0)
 
 
 def service(tmp_path, feed_url, out=None):
     config = ServiceConfig(feeds=(FeedConfig(url=feed_url),), interval_seconds=0.1,
                            store=tmp_path / "nw.db", out_dir=tmp_path / "out",
-                           allowed_networks=("127.0.0.0/8",))
+                           allowed_networks=("127.0.0.0/8",), ops=ANY_PORT)
     return Service(config, out=out or io.StringIO())
 
 
@@ -48,7 +52,7 @@ def test_a_failing_feed_is_recorded_and_the_others_go_on(server, tmp_path):
     feed = news_site(server)
     config = ServiceConfig(feeds=(FeedConfig(url=server.url("/gone.xml")), FeedConfig(url=feed)),
                            store=tmp_path / "nw.db", out_dir=tmp_path / "out",
-                           allowed_networks=("127.0.0.0/8",))
+                           allowed_networks=("127.0.0.0/8",), ops=ANY_PORT)
     svc = Service(config, out=io.StringIO())
     svc.run(once=True)
     state = svc.store.feed_state(server.url("/gone.xml"))

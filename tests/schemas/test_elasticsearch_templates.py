@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import fnmatch
-import os
-import shutil
-import subprocess
 import types
 import typing
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import AwareDatetime, BaseModel
 
-from schemas import Alert, Event, SourceRef
+from schemas import Alert, SourceRef
 from schemas import es_templates as t
 from tests.conftest import SEEDS, seed_document
 from tests.factories import event
 
-REPO = Path(__file__).resolve().parents[2]
 
 # The modules each distribution ships (GET _nodes/plugins), as measured in docs/infra-local.md.
 TEST_DISTRIBUTION = ["apm", "transport-netty4", "x-pack-core", "x-pack-security"]
@@ -241,27 +236,12 @@ def test_records_that_are_not_indexed_are_refused_with_their_type_named():
 
 # --- against the real server from deploy/local -------------------------------------------------
 
-ES_URL = f"http://127.0.0.1:{os.environ.get('NEWSWATCH_ES_PORT', '9200')}"
-
-
-def _healthy(es) -> bool:
-    try:
-        es.cluster.health(wait_for_status="yellow", timeout="5s")
-    except Exception:  # noqa: BLE001 - any failure means "not up yet"; start it below
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
-def es():
+def es(stack):
+    """A client of the session's real Elasticsearch (tests/fixtures/servers.py)."""
     from elasticsearch import Elasticsearch
 
-    client = Elasticsearch(ES_URL, request_timeout=30)
-    if not _healthy(client):
-        if shutil.which("java") is None and os.environ.get("CI") != "true":
-            pytest.skip("Elasticsearch is not running and java is missing (deploy/local/stack.sh up es)")
-        subprocess.run([str(REPO / "deploy/local/stack.sh"), "up", "es"], check=True, timeout=300)
-    assert _healthy(client), f"{ES_URL}: Elasticsearch not healthy after deploy/local/stack.sh up es"
+    client = Elasticsearch(stack.es_url, request_timeout=30)
     yield client
     client.close()
 

@@ -1,0 +1,87 @@
+"""What runs inside a measured child process, so that its memory is its own.
+
+    python -m bench.child service CONFIG.yaml ROUNDS   # the always-on service, ROUNDS rounds
+    python -m bench.child nlp ARTICLES ROUNDS          # bench.nlp's two modes
+
+Each prints one JSON object per line; the parent (bench.run) reads them.
+The service child runs round 0 as a warm-up (imports, gazetteer, spaCy, Beam), then
+ROUNDS timed rounds; each round polls every feed once, so the site serves one new batch.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import resource
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+
+def _rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _emit(**record: object) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def service(config_path: str, rounds: int) -> None:
+    from connectors.http import Fetcher
+    from connectors.service import Service, load_config
+
+    out = io.StringIO()
+    svc = Service(load_config(Path(config_path)), out=out)
+    profile = os.environ.get("BENCH_PROFILE")  # a path: pyinstrument over the timed rounds
+    profiler = None
+    pause = float(os.environ.get("BENCH_ROUND_PAUSE", "0"))  # seconds between rounds
+    with Fetcher(svc.ops.fetch_settings()) as fetcher, svc.ops.running():
+        for r in range(rounds + 1):
+            if profile and r == 1:
+                from pyinstrument import Profiler
+                profiler = Profiler(interval=0.005)
+                profiler.start()
+            if pause and r:
+                time.sleep(pause)
+            start = time.perf_counter()
+            new = svc.round(fetcher)
+            seconds = time.perf_counter() - start
+            line = (out.getvalue().strip().splitlines() or [""])[-1]
+            counts = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+            _emit(**{**counts, "round": r, "seconds": seconds, "announced": len(new), "rss_mb": _rss_mb(), "ended": time.time()})
+    if profiler is not None:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
+    _emit(done=True, maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def nlp(articles: int, rounds: int) -> None:
+    from bench import nlp as nlp_bench  # issue 4's measurement, called as it is
+
+    mix = nlp_bench.load_mix(articles, 0.2)
+    modes = {"triggered": nlp_bench.triggered, "full": nlp_bench.make_full()}
+    for fn in modes.values():
+        nlp_bench.rate(fn, mix[:20])  # warm-up
+    for r in range(rounds):
+        for name, fn in modes.items():
+            _emit(round=r, mode=name, rate=nlp_bench.rate(fn, mix), rss_mb=_rss_mb())
+    _emit(done=True, articles=len(mix), maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main(argv: list[str]) -> int:
+    what, first, rounds = argv
+    if what == "service":
+        service(first, int(rounds))
+    elif what == "nlp":
+        nlp(int(first), int(rounds))
+    else:
+        raise SystemExit(f"bench.child: unknown measurement {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,97 @@
+"""Beam sink for Elasticsearch (``connectors.elasticsearch``): a bulk writer DoFn.
+
+Lifecycle: the client is created in ``setup``; records are buffered in
+``process`` and written in bulk at ``batch_size`` records and in
+``finish_bundle``; ``teardown`` closes the client. A bundle whose writes fail
+raises, so the runner retries it; writes are idempotent (deterministic ids),
+so a retried bundle writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.windowed_value import WindowedValue
+
+from connectors.elasticsearch import ElasticsearchWriter, EsSettings, client
+from schemas import Alert, es_templates
+from schemas.es_templates import Kind
+
+
+class WriteToElasticsearch(beam.PTransform):
+    """Beam sink: records of one kind to Elasticsearch, in bulk requests of
+    ``batch_size`` and at the end of every bundle.
+
+    Outputs ``(kind, _id)`` for each document Elasticsearch acknowledged, in
+    the record's window and at its timestamp (the job waits on these before
+    committing offsets), and ``failures``: records the mapping rejected. With
+    ``kafka`` settings, alerts new to the cluster are first sent to the alerts
+    topic (for the notifier) and acknowledged by Kafka.
+    """
+
+    def __init__(self, settings: EsSettings, kind: Kind, batch_size: int = 500,
+                 kafka: Any = None) -> None:
+        super().__init__()
+        self.settings, self.kind, self.batch_size, self.kafka = settings, kind, batch_size, kafka
+
+    def expand(self, pcoll: beam.PCollection) -> Any:
+        return pcoll | beam.ParDo(_BulkWriter(self.settings, self.kind, self.batch_size, self.kafka)
+                                  ).with_outputs("failures", main="written")
+
+
+class _BulkWriter(beam.DoFn):
+    def __init__(self, settings: EsSettings, kind: Kind, batch_size: int, kafka: Any) -> None:
+        self.settings, self.kind, self.batch_size, self.kafka = settings, kind, batch_size, kafka
+        self.buffer: list[tuple[Any, Any, Any]] = []
+
+    def setup(self) -> None:
+        self.es = client(self.settings)
+        self.writer = ElasticsearchWriter(self.es, self.settings)
+        self.publisher = None
+        if self.kafka is not None and self.kind == "alerts":
+            from connectors.kafka import Publisher
+            self.publisher = Publisher(self.kafka, client_id="newswatch-alerts")
+
+    def start_bundle(self) -> None:
+        self.buffer = []
+
+    def process(self, record: Any, timestamp: Any = beam.DoFn.TimestampParam,
+                window: Any = beam.DoFn.WindowParam) -> Iterable[Any]:
+        self.buffer.append((record, timestamp, window))
+        if len(self.buffer) >= self.batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self) -> Iterable[Any]:
+        yield from self._flush()
+
+    def teardown(self) -> None:
+        if getattr(self, "publisher", None) is not None:
+            self.publisher.close()
+        if getattr(self, "es", None) is not None:
+            self.es.close()
+
+    def _publish(self, alerts: list[Alert]) -> None:
+        if self.publisher is None:
+            return
+        for alert in alerts:
+            self.publisher.send(self.kafka.alerts_topic, alert.alert_id, alert.model_dump_json())
+        self.publisher.flush()
+
+    def _flush(self) -> Iterable[Any]:
+        if not self.buffer:
+            return
+        buffered, self.buffer = self.buffer, []
+        written, failures, _ = self.writer.write(self.kind, [r for r, _, _ in buffered],
+                                                 before_create=self._publish)
+        ok = set(written)
+        where = {es_templates.document_id(r): (ts, w) for r, ts, w in buffered}
+        for record, ts, window in buffered:
+            doc_id = es_templates.document_id(record)
+            if doc_id in ok:
+                yield WindowedValue((self.kind, doc_id), ts, [window])
+        for failure in failures:
+            ts, window = where.get(failure.input, (buffered[0][1], buffered[0][2]))
+            yield beam.pvalue.TaggedOutput("failures", WindowedValue(failure, ts, [window or GlobalWindow()]))

@@ -1,0 +1,176 @@
+"""A Kafka topic as a Beam unbounded source (``apache_beam.io.unbounded_source``).
+
+Lifecycle: the runner asks the source for a reader; the reader assigns itself
+every partition of the topic (manual assignment, no group membership), seeks to
+the checkpoint mark when it resumes one, else to the group's committed offsets
+(earliest when none), and returns records without blocking for more than
+``poll_ms``. ``get_checkpoint_mark`` is the next offset per partition: a reader
+rebuilt from it never re-reads what its previous bundle emitted.
+
+Delivery guarantee: at-least-once. ``finalize_checkpoint`` commits nothing: a
+read bundle being committed by the runner does not mean Elasticsearch has the
+results. The streaming job commits the offsets itself, per window, once every
+write of that window was acknowledged (``pipelines.streaming``), so a crash or
+restart re-reads from the last acknowledged window and idempotent writes absorb
+the repeats.
+
+Timestamps and watermark: a record's event time is its Kafka timestamp, never
+earlier than the watermark already reported, so no record is ever late (a
+late record would be dropped by the windows downstream). While the topic is
+idle the watermark follows the clock, less ``idle_lag_ms``, so windows close.
+With ``max_records`` the reader reports the end of input (``MAX_TIMESTAMP``)
+after that many records: the bounded mode used for batch runs and tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from apache_beam import coders
+from apache_beam.io.unbounded_source import CheckpointMark, UnboundedReader, UnboundedSource
+from apache_beam.utils.timestamp import MAX_TIMESTAMP, MIN_TIMESTAMP, Timestamp
+from kafka import TopicPartition
+
+from connectors.kafka import KafkaRecord, KafkaSettings, consumer
+
+log = logging.getLogger(__name__)
+
+
+class KafkaCheckpointMark(CheckpointMark):
+    """Next offset to read per partition, and how many records were read so far."""
+
+    def __init__(self, positions: dict[int, int], read: int = 0) -> None:
+        self.positions = dict(positions)
+        self.read = read
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, KafkaCheckpointMark)
+                and (self.positions, self.read) == (other.positions, other.read))
+
+    def __repr__(self) -> str:
+        return f"KafkaCheckpointMark({self.positions}, read={self.read})"
+
+
+class _MarkCoder(coders.Coder):
+    """JSON with sorted keys: deterministic bytes, readable in a debugger."""
+
+    def encode(self, value: KafkaCheckpointMark) -> bytes:
+        return json.dumps({"positions": sorted(value.positions.items()), "read": value.read}).encode()
+
+    def decode(self, encoded: bytes) -> KafkaCheckpointMark:
+        data = json.loads(encoded)
+        return KafkaCheckpointMark({int(p): int(o) for p, o in data["positions"]}, int(data["read"]))
+
+    def is_deterministic(self) -> bool:
+        return True
+
+
+class KafkaSource(UnboundedSource):
+    """Every partition of ``topic``, read by one reader (news volumes need no more)."""
+
+    def __init__(self, settings: KafkaSettings, topic: str | None = None,
+                 max_records: int | None = None, poll_ms: int = 200, idle_lag_ms: int = 1000) -> None:
+        self.settings = settings
+        self.topic = topic or settings.articles_topic
+        self.max_records = max_records
+        self.poll_ms, self.idle_lag_ms = poll_ms, idle_lag_ms
+
+    def split(self, desired_num_splits: int, options: Any = None) -> list[KafkaSource]:
+        return [self]
+
+    def create_reader(self, options: Any, checkpoint_mark: CheckpointMark | None) -> KafkaReader:
+        return KafkaReader(self, checkpoint_mark if isinstance(checkpoint_mark, KafkaCheckpointMark) else None)
+
+    def get_checkpoint_mark_coder(self) -> coders.Coder:
+        return _MarkCoder()
+
+    def default_output_coder(self) -> coders.Coder:
+        return coders.PickleCoder()
+
+
+class KafkaReader(UnboundedReader):
+    def __init__(self, source: KafkaSource, mark: KafkaCheckpointMark | None) -> None:
+        self.source = source
+        self.positions: dict[int, int] = dict(mark.positions) if mark else {}
+        self.read = mark.read if mark else 0
+        self.buffer: deque[KafkaRecord] = deque()
+        self.current: KafkaRecord | None = None
+        self.current_ts = MIN_TIMESTAMP
+        self.watermark = MIN_TIMESTAMP
+        self.client: Any = None
+
+    # -- UnboundedReader ----------------------------------------------------
+
+    def start(self) -> bool:
+        settings, topic = self.source.settings, self.source.topic
+        self.client = consumer(settings)
+        partitions = sorted(self.client.partitions_for_topic(topic) or ())
+        if not partitions:
+            raise RuntimeError(f"{settings.bootstrap_servers}: topic {topic!r} does not exist")
+        tps = [TopicPartition(topic, p) for p in partitions]
+        self.client.assign(tps)
+        for tp in tps:
+            if tp.partition in self.positions:
+                self.client.seek(tp, self.positions[tp.partition])
+            # else: the group's committed offset, or the earliest (auto_offset_reset)
+        log.info("reading %s partitions %s from %s", topic, partitions,
+                 self.positions or "the committed offsets")
+        return self.advance()
+
+    def advance(self) -> bool:
+        if self._done():
+            return False
+        if not self.buffer:
+            batch = self.client.poll(timeout_ms=self.source.poll_ms,
+                                     max_records=self._room())
+            for records in batch.values():
+                self.buffer.extend(
+                    KafkaRecord(r.topic, r.partition, r.offset, r.timestamp,
+                                r.key.decode("utf-8") if r.key is not None else None,
+                                r.value.decode("utf-8") if r.value is not None else "")
+                    for r in records)
+        if not self.buffer:
+            idle = Timestamp(micros=(int(time.time() * 1000) - self.source.idle_lag_ms) * 1000)
+            self.watermark = max(self.watermark, idle)
+            return False
+        record = self.buffer.popleft()
+        self.current = record
+        self.current_ts = max(Timestamp(micros=record.timestamp_ms * 1000), self.watermark)
+        self.watermark = self.current_ts
+        self.positions[record.partition] = record.offset + 1
+        self.read += 1
+        return True
+
+    def get_current(self) -> KafkaRecord:
+        if self.current is None:
+            raise IndexError("no current record")
+        return self.current
+
+    def get_current_timestamp(self) -> Timestamp:
+        return self.current_ts
+
+    def get_watermark(self) -> Timestamp:
+        return MAX_TIMESTAMP if self._done() else self.watermark
+
+    def get_checkpoint_mark(self) -> KafkaCheckpointMark:
+        # Records polled but not yet emitted are not covered: they are re-read.
+        return KafkaCheckpointMark(self.positions, self.read)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    # -- helpers ------------------------------------------------------------
+
+    def _done(self) -> bool:
+        return self.source.max_records is not None and self.read >= self.source.max_records
+
+    def _room(self) -> int:
+        if self.source.max_records is None:
+            return 500
+        return max(1, min(500, self.source.max_records - self.read))
