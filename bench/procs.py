@@ -29,6 +29,9 @@ class TreeSampler:
     pid: int
     every: float = 0.2
     peak_mb: float = 0.0
+    # Proportional set size: a page shared by n processes (a forked helper's gazetteer)
+    # counts 1/n in each, so the sum is the memory the tree really holds.
+    peak_pss_mb: float = 0.0
     timeline: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -44,24 +47,31 @@ class TreeSampler:
             self._thread.join(timeout=2)
 
     def sample(self) -> float:
+        return self.sample_both()[0]
+
+    def sample_both(self) -> tuple[float, float]:
+        """Summed RSS and PSS of the tree, MB."""
         try:
             root = psutil.Process(self.pid)
             procs = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0.0
-        total = 0
+            return 0.0, 0.0
+        rss = pss = 0
         for proc in procs:
             try:
-                total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
+                info = proc.memory_full_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return total / 2**20
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+        return rss / 2**20, pss / 2**20
 
     def _run(self) -> None:
         start = time.monotonic()
         while not self._stop.wait(self.every):
-            mb = self.sample()
+            mb, pss = self.sample_both()
             self.peak_mb = max(self.peak_mb, mb)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss)
             self.timeline.append((round(time.monotonic() - start, 2), round(mb, 1)))
 
 
@@ -71,17 +81,19 @@ class ChildRun:
     seconds: float
     maxrss_mb: float  # of the child process itself (wait4)
     tree_peak_mb: float  # of the child and its descendants (sampled)
+    tree_peak_pss_mb: float  # the same, shared pages counted once
     timeline: list[tuple[float, float]]
     returncode: int
     stderr_tail: str
 
 
 def run_child(args: Sequence[str], env: dict[str, str] | None = None,
-              timeout: float = 3600.0) -> ChildRun:
-    """``python -m bench.child ARGS…`` (or ``ARGS`` when it starts with a path) to the end."""
+              timeout: float = 3600.0, cwd: Path = ROOT) -> ChildRun:
+    """``python -m bench.child ARGS…`` (or ``ARGS`` when it starts with a path) to the end,
+    in ``cwd`` (another checkout's code runs in the same way from its own folder)."""
     cmd = list(args) if args and os.path.sep in args[0] else [sys.executable, "-m", "bench.child", *args]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **(env or {})})
     sampler = TreeSampler(proc.pid).start()
     err: list[str] = []
@@ -102,5 +114,6 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None,
     proc.stdout.close()
     if proc.stderr is not None:
         proc.stderr.close()
-    return ChildRun(records, seconds, usage.ru_maxrss / 1024, sampler.peak_mb, sampler.timeline,
+    return ChildRun(records, seconds, usage.ru_maxrss / 1024, sampler.peak_mb, sampler.peak_pss_mb,
+                    sampler.timeline,
                     proc.returncode, "".join(err[-20:]))

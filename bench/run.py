@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -39,17 +40,19 @@ class Plan:
     longrun_rounds: int
     nlp_articles: int
     profile: Path | None = None  # pyinstrument text of the embedded run's timed rounds
+    baseline: Path | None = None  # another checkout: its embedded service, interleaved with ours
 
 
 def plan(quick: bool, args: argparse.Namespace) -> Plan:
     base = 76  # the devset's 71 real articles and the 5 seeds
     if quick:
         return Plan(pages=args.pages or 2, repeats=args.repeats or 1, rounds=1, scales=(1,),
-                    longrun_rounds=2, nlp_articles=20, profile=args.profile)
+                    longrun_rounds=2, nlp_articles=20, profile=args.profile,
+                    baseline=args.baseline)
     scales = tuple(int(s) for s in args.scales.split(",")) if args.scales else (1, 10, 100)
     return Plan(pages=args.pages or base, repeats=args.repeats or 5, rounds=args.repeats or 5,
                 scales=scales, longrun_rounds=args.longrun_rounds, nlp_articles=300,
-                profile=args.profile)
+                profile=args.profile, baseline=args.baseline)
 
 
 def _pages(count: int, start: int) -> list[corpus.Page]:
@@ -106,15 +109,20 @@ def service_config(site: corpus.Site, batches: Sequence[Sequence[corpus.Page]], 
 
 
 def service_run(site: corpus.Site, batches: Sequence[int], workdir: Path, start: int,
-                profile: Path | None = None) -> ChildRun:
-    """The service, one round per batch size (after a warm-up round), on fresh feeds and store."""
+                profile: Path | None = None, tree: Path | None = None) -> ChildRun:
+    """The service, one round per batch size (after a warm-up round), on fresh feeds and
+    store; ``tree``: the service of another checkout (its ``bench.child``, same venv)."""
     pages, offset = [], start
     for n in batches:
         pages.append(_pages(n, offset))
         offset += n
     config = service_config(site, pages, workdir, start)
     env = {"BENCH_PROFILE": str(profile)} if profile else None
-    child = run_child(["service", str(config), str(len(batches))], env=env)
+    args = ["service", str(config), str(len(batches))]
+    if tree is None:
+        child = run_child(args, env=env)
+    else:
+        child = run_child([sys.executable, "-m", "bench.child", *args], env=env, cwd=tree.resolve())
     check(child, "service")
     return child
 
@@ -127,11 +135,35 @@ def _rate(rec: dict) -> float:
     return rec.get("new", 0) / rec["seconds"] if rec["seconds"] else 0.0
 
 
+def compare(p: Plan, site: corpus.Site, workdir: Path) -> dict:
+    """The embedded service of ``p.baseline`` and ours, in interleaved children (which goes
+    first alternates), each over ``p.rounds`` new rounds of ``p.pages``: before/after
+    measured side by side on a machine whose load changes."""
+    assert p.baseline is not None
+    out: dict[str, dict[str, list]] = {
+        k: {"rates": [], "maxrss_mb": [], "tree_peak_mb": [], "tree_peak_pss_mb": []}
+        for k in ("baseline", "current")}
+    for pair in range(p.repeats):
+        order = ("baseline", "current") if pair % 2 == 0 else ("current", "baseline")
+        for k, which in enumerate(order):
+            child = service_run(site, [p.pages] * p.rounds, workdir / f"ab-{pair}-{which}",
+                                start=3 * 10**6 + (2 * pair + k) * 10**4,
+                                tree=p.baseline if which == "baseline" else None)
+            out[which]["rates"] += [_rate(r) for r in _rounds(child)]
+            out[which]["maxrss_mb"].append(child.maxrss_mb)
+            out[which]["tree_peak_mb"].append(child.tree_peak_mb)
+            out[which]["tree_peak_pss_mb"].append(child.tree_peak_pss_mb)
+    return {"baseline_tree": str(p.baseline), "pairs": p.repeats, **out}
+
+
 def embedded(p: Plan, site: corpus.Site, workdir: Path) -> dict:
+    if p.baseline is not None:
+        return {"batch": p.pages, "compare": compare(p, site, workdir)}
     child = service_run(site, [p.pages] * p.rounds, workdir / "embedded", start=0, profile=p.profile)
     rounds = _rounds(child)
     return {"profile": str(p.profile) if p.profile else None, "batch": p.pages, "rates": [_rate(r) for r in rounds], "rounds": rounds,
-            "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb}
+            "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb,
+            "tree_peak_pss_mb": child.tree_peak_pss_mb}
 
 
 def scaling(p: Plan, site: corpus.Site, workdir: Path) -> dict:
@@ -141,7 +173,8 @@ def scaling(p: Plan, site: corpus.Site, workdir: Path) -> dict:
         child = service_run(site, [n], workdir / f"scale{scale}", start=10**6 * scale)
         rec = _rounds(child)[0]
         out[str(scale)] = {"articles_in": n, "rate": _rate(rec), "round": rec,
-                           "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb}
+                           "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb,
+                           "tree_peak_pss_mb": child.tree_peak_pss_mb}
     return out
 
 
@@ -195,16 +228,30 @@ def table(results: dict) -> list[str]:
             for mode, r in nl["rates"].items():
                 row(f"2 NLP articles/s per core ({mode})", f"{_med(r):.1f}", f"{nl['articles']} articles")
     em = results.get("embedded")
-    if em:
+    if em and "compare" in em:
+        for which, ab in ((w, em["compare"][w]) for w in ("baseline", "current")):
+            m = _med(ab["rates"])
+            note = f"{len(ab['rates'])} rounds of {em['batch']}, {em['compare']['pairs']} children"
+            if floor:
+                note += f"; x{m / floor:.2f} of trafilatura fetch+extract"
+            row(f"3 embedded A/B, {which}: articles/s", f"{m:.1f}", note)
+            row(f"5 embedded A/B, {which}: peak RSS MB", f"{max(ab['maxrss_mb']):.0f}",
+                f"process tree RSS {max(ab['tree_peak_mb']):.0f} MB, "
+                f"PSS {max(ab['tree_peak_pss_mb']):.0f} MB")
+    elif em:
         m = _med(em["rates"])
         note = f"target >= 25; batch {em['batch']}"
         if floor:
             note += f"; x{m / floor:.2f} of trafilatura fetch+extract (target >= 0.5)"
         row("3 embedded service, pages->alerts articles/s", f"{m:.1f}", note)
-        row("5 service peak RSS MB (embedded run)", f"{em['maxrss_mb']:.0f}", "target <= 1536")
+        row("5 service peak RSS MB (embedded run)", f"{em['maxrss_mb']:.0f}",
+            f"target <= 1536; process tree (with tagging helpers) RSS {em['tree_peak_mb']:.0f}, "
+            f"PSS {em['tree_peak_pss_mb']:.0f} MB")
     for scale, s in (results.get("scaling") or {}).items():
         row(f"6 {scale}x corpus in one round: articles/s", f"{s['rate']:.1f}",
-            f"{s['articles_in']} pages; peak RSS {s['maxrss_mb']:.0f} MB")
+            f"{s['articles_in']} pages offered, {s['round'].get('new', 0)} read (the cap); "
+            f"peak RSS {s['maxrss_mb']:.0f} MB; tree PSS "
+            f"{s.get('tree_peak_pss_mb', 0):.0f} MB")
     lr = results.get("longrun")
     if lr and lr["rss_mb"]:
         rss = lr["rss_mb"]
@@ -235,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--scales", help="corpus multiples for measurement 6 (default 1,10,100)")
     run.add_argument("--longrun-rounds", type=int, default=30, help="service rounds of the long run")
     run.add_argument("--profile", type=Path, help="write a pyinstrument profile of the embedded run here")
+    run.add_argument("--baseline", type=Path,
+                     help="another checkout: measure its embedded service against ours, interleaved")
     run.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the results JSON")
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else [m for m in MEASUREMENTS if m != "streaming" or not args.quick]

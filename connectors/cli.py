@@ -373,8 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("rule", help="rule id")
     backfill.add_argument("--since", type=parse_since, required=True, help="YYYY-MM-DD or a span such as 7d")
     backfill.add_argument("--rules", type=Path, help="rule file or folder (default: the shipped rule pack)")
-    backfill.add_argument("--es", default=os.environ.get("NEWSWATCH_ES_URL", "http://127.0.0.1:9200"),
-                          help="Elasticsearch URL (default: $NEWSWATCH_ES_URL or http://127.0.0.1:9200)")
+    backfill.add_argument("--es", default=os.environ.get("NEWSWATCH_ES_URLS", "http://127.0.0.1:9200").split(",")[0],
+                          help="Elasticsearch URL (default: the first of $NEWSWATCH_ES_URLS, as the writer "
+                          "uses, or http://127.0.0.1:9200)")
     backfill.add_argument("--index", help="index or pattern (default: newswatch-events / newswatch-articles)")
     backfill.add_argument("--show-query", action="store_true", help="print the query and exit")
     backfill.set_defaults(func=cmd_rules_backfill)

@@ -17,6 +17,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from connectors.elasticsearch import ElasticsearchWriter, EsSettings, client
+from connectors.kafka_sinks import ACK
 from schemas import Alert, es_templates
 from schemas.es_templates import Kind
 
@@ -25,9 +26,11 @@ class WriteToElasticsearch(beam.PTransform):
     """Beam sink: records of one kind to Elasticsearch, in bulk requests of
     ``batch_size`` and at the end of every bundle.
 
-    Outputs ``(kind, _id)`` for each document Elasticsearch acknowledged, in
-    the record's window and at its timestamp (the job waits on these before
-    committing offsets), and ``failures``: records the mapping rejected. With
+    Outputs one acknowledgement ``("ack", kind, ids)`` per written batch and
+    window, once ``bulk`` returned with no retryable error left, listing the
+    ``_id``s Elasticsearch has (the job commits a record's offset only when the
+    documents derived from it are acknowledged), and ``failures``: records the
+    mapping rejected. With
     ``kafka`` settings, alerts new to the cluster are first sent to the alerts
     topic (for the notifier) and acknowledged by Kafka.
     """
@@ -88,10 +91,14 @@ class _BulkWriter(beam.DoFn):
                                                  before_create=self._publish)
         ok = set(written)
         where = {es_templates.document_id(r): (ts, w) for r, ts, w in buffered}
+        per_window: dict[Any, tuple[Any, set[str]]] = {}
         for record, ts, window in buffered:
             doc_id = es_templates.document_id(record)
             if doc_id in ok:
-                yield WindowedValue((self.kind, doc_id), ts, [window])
+                latest, ids = per_window.get(window, (ts, set()))
+                per_window[window] = (max(latest, ts), ids | {doc_id})
+        for window, (ts, ids) in per_window.items():
+            yield WindowedValue((ACK, self.kind, tuple(sorted(ids))), ts, [window])
         for failure in failures:
             ts, window = where.get(failure.input, (buffered[0][1], buffered[0][2]))
             yield beam.pvalue.TaggedOutput("failures", WindowedValue(failure, ts, [window or GlobalWindow()]))

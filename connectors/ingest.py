@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -90,8 +90,12 @@ class Ingest:
     def __init__(self, store: Store, policy: SchedulePolicy, settings: FetchSettings,
                  metrics: Metrics, stop: threading.Event, workers: int = 8, per_host: int = 2,
                  host_delay: float = 1.0, robots_ttl: float = 3600.0,
-                 websub: WebSub | None = None, rng: random.Random | None = None) -> None:
+                 websub: WebSub | None = None, rng: random.Random | None = None,
+                 max_entries: int | None = None) -> None:
         self.store = store
+        self.max_entries = max_entries  # per round; the rest wait for the next one
+        # Called with each page as it is read, while the others are still being read.
+        self.on_read: Callable[[RawDocument], None] | None = None
         self.policy = policy
         self.metrics = metrics
         self.stop = stop
@@ -153,6 +157,16 @@ class Ingest:
         unique: dict[str, tuple[FeedEntry, str]] = {}
         for entry, origin in entries:
             unique.setdefault(entry.doc_id, (entry, origin))
+        deferred: set[str] = set()  # feeds with entries left for the next round
+        if self.max_entries is not None and len(unique) > self.max_entries:
+            # Pushed entries are not deferred: no poll would bring them back.
+            pushed_ids = {e.doc_id for p in pushed for e in p.entries}
+            room = max(0, self.max_entries - len(pushed_ids & unique.keys()))
+            polled = [d for d in unique if d not in pushed_ids]
+            for doc_id in polled[room:]:
+                deferred.add(unique.pop(doc_id)[1])
+            log.info("round capped at %s entries; %s wait for the next round",
+                     len(unique), len(polled) - room)
         reads: list[tuple[str, Future[RawDocument | Failure | None]]] = [
             (doc_id, self._pool.submit(self._read, entry, origin, now))
             for doc_id, (entry, origin) in unique.items()]
@@ -167,7 +181,11 @@ class Ingest:
             else:
                 raw.append(item)
                 keys.append(doc_id)
-        for url in dropped & set(feeds):  # due again at once: the next run reads the rest
+                if self.on_read is not None:
+                    self.on_read(item)
+        # Not marked seen, and the feed's validators were kept (a poll with new entries):
+        # due again at once, the next round reads the rest.
+        for url in (dropped | deferred) & set(feeds):
             schedule = self.store.schedule(url)
             if schedule is not None:
                 self.store.put_schedule(replace(schedule, next_poll=now))

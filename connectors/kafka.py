@@ -209,6 +209,20 @@ def committed_offsets(settings: KafkaSettings, topic: str) -> dict[int, int | No
         client.close()
 
 
+def start_offsets(settings: KafkaSettings, topic: str) -> dict[int, int]:
+    """Where the job's reader starts per partition: the committed offset, else the earliest."""
+    committed = committed_offsets(settings, topic)
+    never = [TopicPartition(topic, p) for p, o in committed.items() if o is None]
+    if not never:
+        return {p: o for p, o in committed.items() if o is not None}
+    client = consumer(settings, client_id="newswatch-offsets")
+    try:
+        earliest = {tp.partition: o for tp, o in client.beginning_offsets(never).items()}
+    finally:
+        client.close()
+    return {p: o if o is not None else earliest[p] for p, o in committed.items()}
+
+
 def read_all(settings: KafkaSettings, topic: str, timeout_ms: int = 5000) -> list[KafkaRecord]:
     """Every record now in ``topic``, from the beginning, without a group (tools, tests)."""
     client = consumer(settings, group_id=None, client_id="newswatch-reader")

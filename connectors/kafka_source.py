@@ -9,15 +9,18 @@ rebuilt from it never re-reads what its previous bundle emitted.
 
 Delivery guarantee: at-least-once. ``finalize_checkpoint`` commits nothing: a
 read bundle being committed by the runner does not mean Elasticsearch has the
-results. The streaming job commits the offsets itself, per window, once every
-write of that window was acknowledged (``pipelines.streaming``), so a crash or
-restart re-reads from the last acknowledged window and idempotent writes absorb
-the repeats.
+results. The streaming job commits the offsets itself, record by record, once
+every write derived from a record was acknowledged (``pipelines.streaming``),
+so a crash or restart re-reads what was not and idempotent writes absorb the
+repeats.
 
 Timestamps and watermark: a record's event time is its Kafka timestamp, never
 earlier than the watermark already reported, so no record is ever late (a
 late record would be dropped by the windows downstream). While the topic is
-idle the watermark follows the clock, less ``idle_lag_ms``, so windows close.
+idle (every partition read to its end) the watermark follows the clock, less
+``idle_lag_ms``, so windows close
+(the lag delays every window's close; a record older than it when polled is
+stamped at the watermark, i.e. shifted a little later, never dropped).
 With ``max_records`` the reader reports the end of input (``MAX_TIMESTAMP``)
 after that many records: the bounded mode used for batch runs and tests.
 """
@@ -73,7 +76,7 @@ class KafkaSource(UnboundedSource):
     """Every partition of ``topic``, read by one reader (news volumes need no more)."""
 
     def __init__(self, settings: KafkaSettings, topic: str | None = None,
-                 max_records: int | None = None, poll_ms: int = 200, idle_lag_ms: int = 1000) -> None:
+                 max_records: int | None = None, poll_ms: int = 100, idle_lag_ms: int = 200) -> None:
         self.settings = settings
         self.topic = topic or settings.articles_topic
         self.max_records = max_records
@@ -134,8 +137,9 @@ class KafkaReader(UnboundedReader):
                                 r.value.decode("utf-8") if r.value is not None else "")
                     for r in records)
         if not self.buffer:
-            idle = Timestamp(micros=(int(time.time() * 1000) - self.source.idle_lag_ms) * 1000)
-            self.watermark = max(self.watermark, idle)
+            if self._caught_up():
+                idle = Timestamp(micros=(int(time.time() * 1000) - self.source.idle_lag_ms) * 1000)
+                self.watermark = max(self.watermark, idle)
             return False
         record = self.buffer.popleft()
         self.current = record
@@ -169,6 +173,17 @@ class KafkaReader(UnboundedReader):
 
     def _done(self) -> bool:
         return self.source.max_records is not None and self.read >= self.source.max_records
+
+    def _caught_up(self) -> bool:
+        """Every partition read to its end. An empty poll alone does not say so
+        (a fetch may still be in flight): moving the watermark to the clock then
+        would stamp the rest of a backlog later than its start and split one
+        polling round into two sessions."""
+        for tp in self.client.assignment():
+            end = self.client.highwater(tp)
+            if end is None or self.client.position(tp) < end:
+                return False
+        return True
 
     def _room(self) -> int:
         if self.source.max_records is None:

@@ -34,8 +34,8 @@ from connectors.notify.outbox import Outbox
 from connectors.elasticsearch import EsSettings
 from connectors.kafka import KafkaSettings
 from connectors.store import Store, default_db
-from connectors.service_settings import FetchConfig, OpsConfig, PolitenessConfig, \
-    ScheduleConfig, WebSubConfig, env_overrides
+from connectors.service_settings import EmbeddedConfig, FetchConfig, OpsConfig, \
+    PolitenessConfig, ScheduleConfig, WebSubConfig, env_overrides
 from connectors.service_ops import ServiceOps
 from schemas import Alert, Failure, RawDocument
 
@@ -78,6 +78,7 @@ class ServiceConfig(BaseModel):
     politeness: PolitenessConfig = PolitenessConfig()
     ops: OpsConfig = OpsConfig()
     websub: WebSubConfig = WebSubConfig()
+    embedded: EmbeddedConfig = EmbeddedConfig()
     log_format: Literal["json", "text"] = "json"
 
 
@@ -121,7 +122,13 @@ class Service:
             self.ops = ServiceOps(config, self.store, self.stopping)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        self.ops.ingest.max_entries = config.embedded.max_entries_per_round
         self.publisher = None  # connectors.kafka.Publisher, opened at the first Kafka round
+        self.ahead = None  # tagging helpers (pipelines.embedded.TagAhead), fed as pages are read
+        if config.kafka is None and config.embedded.helper_processes:
+            from pipelines.embedded import TagAhead
+            self.ahead = TagAhead(config.embedded.helper_processes)
+            self.ops.ingest.on_read = self.ahead.submit
         self.notifier = notifier_for(config, self.store, self.rules) if config.notify else None
 
     def stop(self, *_: object) -> None:
@@ -150,7 +157,13 @@ class Service:
         if self.publisher is not None:
             self.publisher.close()
             self.publisher = None
+        self.close()
         return 0
+
+    def close(self) -> None:
+        """Stop the tagging helpers (they are started again by the next round)."""
+        if self.ahead is not None:
+            self.ahead.close()
 
     def _deliver(self) -> None:
         from connectors.notify.outbox import OutboxLocked
@@ -178,7 +191,7 @@ class Service:
             self.store.mark_seen(keys, datetime.now(UTC).isoformat())
             return []
         result = embedded.run(raw, failures, self.rules, self.config.out_dir / "last-round",
-                              self.store.path, self.beam_args)
+                              self.store.path, self.beam_args, self.ahead)
         new = self.store.put_alerts(result.alerts)
         self.announce(new)
         self.ops.round_done(raw, result.articles, result.duplicates, result.events, new)

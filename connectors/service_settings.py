@@ -1,5 +1,5 @@
 """The scheduling and operations sections of the service config
-(``schedule:``, ``fetch:``, ``politeness:``, ``ops:``, ``websub:``), and their environment
+(``schedule:``, ``fetch:``, ``politeness:``, ``ops:``, ``websub:``, ``embedded:``), and their environment
 overrides ``NEWSWATCH_<SECTION>__<KEY>`` (two underscores), for example
 ``NEWSWATCH_OPS__PORT=9000``. docs/operations.md lists every key.
 """
@@ -84,7 +84,18 @@ class WebSubConfig(_Section):
         return (os.environ if environ is None else environ).get(self.secret_env) or None
 
 
-SECTIONS = ("schedule", "fetch", "politeness", "ops", "websub")
+class EmbeddedConfig(_Section):
+    """How the service analyses a round itself (no Kafka): docs/benchmarks.md measures these."""
+
+    helper_processes: int = Field(
+        default=1, ge=0, le=16, description="Processes that tag a round's articles beside the "
+        "pipeline (forked once, sharing the gazetteer and spaCy; ~80 MB of their own each); 0: none")
+    max_entries_per_round: int = Field(
+        default=1000, ge=1, description="Most new entries read and analysed in one round; the "
+        "rest wait for the next round, which starts at once (a round's memory grows with its size)")
+
+
+SECTIONS = ("schedule", "fetch", "politeness", "ops", "websub", "embedded")
 
 
 def env_overrides(data: dict[str, Any], environ: Mapping[str, str], prefix: str) -> list[str]:

@@ -3,12 +3,26 @@ store out, on Beam's DirectRunner. No servers.
 
 The analysis is ``AnalyzeNews``, the same composite the streaming job runs;
 only the sources and sinks here are particular to this mode.
+
+Made for the service's rounds (docs/benchmarks.md): the graph is built once and run
+again for each batch (read from a file in the output folder), the outputs are written
+by a plain DoFn rather than ``WriteToText``, and ``TagAhead`` helper processes tag the
+articles on a second core while the pipeline runs.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
+import multiprocessing
+import pickle
+import shutil
+import threading
+import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +30,13 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.store_sink import WriteToStore
+from pipelines import entities
+from pipelines.normalize import NormalizeError, normalize
 from pipelines.rules import Rule
 from pipelines.transforms import AnalyzeNews
-from schemas import Alert, Failure, RawDocument
+from schemas import Alert, Article, Entity, Failure, RawDocument
+
+log = logging.getLogger(__name__)
 
 OUTPUTS = ("articles", "events", "alerts", "failures")
 
@@ -35,42 +53,189 @@ class RunResult:
     failures: list[Failure]
 
 
-def _to_json(record: object) -> str:
-    return record.model_dump_json()  # type: ignore[attr-defined]
+class _WriteJsonl(beam.DoFn):
+    """Each bundle's records as JSON lines in a part file of its own; ``run`` joins the
+    parts. ``WriteToText`` costs three stages and a finalize step per output, a quarter
+    of a small run's CPU (docs/benchmarks.md)."""
+
+    def __init__(self, parts: str, name: str) -> None:
+        self.parts, self.name = parts, name
+        self.lines: list[str] = []
+
+    def start_bundle(self) -> None:
+        self.lines = []
+
+    def process(self, record):  # type: ignore[no-untyped-def]
+        self.lines.append(record.model_dump_json())
+        return []
+
+    def finish_bundle(self) -> None:
+        if self.lines:
+            part = Path(self.parts) / f"{self.name}-{uuid.uuid4().hex}.jsonl"
+            part.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+            self.lines = []
 
 
-def _write_jsonl(pcoll: beam.PCollection, out_dir: Path, name: str) -> None:
-    _ = (
-        pcoll
-        | f"{name}ToJson" >> beam.Map(_to_json)
-        | f"Write{name.title()}" >> beam.io.WriteToText(
-            str(out_dir / name), file_name_suffix=".jsonl", shard_name_template="", num_shards=1)
+def _write_jsonl(pcoll: beam.PCollection, parts: Path, name: str) -> None:
+    _ = pcoll | f"Write{name.title()}" >> beam.ParDo(_WriteJsonl(str(parts), name))
+
+
+def _join_parts(out_dir: Path, parts: Path) -> None:
+    """``out_dir/<output>.jsonl`` from the bundles' part files (empty when none)."""
+    for name in OUTPUTS:
+        with (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+            for part in sorted(parts.glob(f"{name}-*.jsonl")):
+                out.write(part.read_text(encoding="utf-8"))
+                part.unlink()
+
+
+def _tag_raw(raw: RawDocument) -> tuple[str, list[Entity]] | None:
+    """In a helper process: what TagEntities will find for ``raw`` once normalised,
+    keyed by the text it reads (a merged story keeps one copy's title and text)."""
+    entities._ahead = None  # a helper computes; it never asks another helper
+    try:
+        article = normalize(raw)
+    except NormalizeError:
+        return None  # the pipeline reports it
+    return entities.full_text(article), entities.tag_entities(article)
+
+
+class TagAhead:
+    """Tags a round's articles in ``processes`` helper processes while the pipeline runs
+    here, so the NLP stage (most of a round's CPU) uses a second core without changing
+    ``AnalyzeNews``: ``TagEntities`` takes a helper's result when there is one, waits for
+    it when it is being computed, and computes it itself when no helper has started it
+    (both take the round from its start, so neither waits long for the other).
+
+    Helpers are forked once, after the gazetteer and spaCy are loaded, so they share
+    those pages with this process instead of loading their own: a helper's RSS is
+    ~420 MB but its own pages (PSS) ~80 MB (docs/benchmarks.md)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: dict[str, Future] = {}
+
+    def submit(self, raw: RawDocument) -> None:
+        """Start tagging ``raw`` (the service calls this as each page is read)."""
+        if raw.doc_id in self.pending:
+            return
+        if self.pool is None:
+            entities.default_gazetteer(), entities.default_actors(), entities.default_nlp()
+            if not gc.get_freeze_count():  # once: what is loaded by now lives as long as we do
+                gc.freeze()  # the collector would otherwise write to every shared object's page
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"))
+        try:
+            self.pending[raw.doc_id] = self.pool.submit(_tag_raw, raw)
+        except BrokenProcessPool as exc:  # a helper died (OOM killer): the pipeline tags alone
+            log.warning("tagging helper died: %s; starting a new one next round", exc)
+            self.pool = None
+
+    def start(self, raw: Sequence[RawDocument]) -> None:
+        for r in raw:
+            self.submit(r)
+
+    def lookup(self, article: Article) -> list[Entity] | None:
+        future = self.pending.get(article.doc_ids[0])
+        if future is None or future.cancel():
+            return None
+        try:
+            done = future.result()
+        except BrokenProcessPool as exc:  # a helper died (OOM killer): this process goes on alone
+            log.warning("tagging helper died: %s; starting a new one next round", exc)
+            self.pool = None
+            return None
+        if done is None or done[0] != entities.full_text(article):
+            return None
+        return done[1]
+
+    def finish(self) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pending = {}
+
+    def close(self) -> None:
+        self.finish()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _load(path: str) -> list:
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # written by run() just before, in this run's folder
+
+
+def _build(rules: Sequence[Rule], parts: Path, batch: Path, store_path: Path | None,
+           beam_args: Sequence[str]) -> beam.Pipeline:
+    """The pipeline, reading each run's input from ``batch``/{raw,failures}.pickle."""
+    p = beam.Pipeline(options=PipelineOptions(list(beam_args) or ["--runner=DirectRunner"]))
+    outputs = (
+        p | "Read" >> beam.Create([str(batch / "raw.pickle")], reshuffle=False)
+        | "Load" >> beam.FlatMap(_load)
+        | "Analyze" >> AnalyzeNews(rules)
     )
+    read_failures = (p | "ReadFailures" >> beam.Create([str(batch / "failures.pickle")], reshuffle=False)
+                     | "LoadFailures" >> beam.FlatMap(_load))
+    failures = (outputs["failures"], read_failures) | "AllFailures" >> beam.Flatten()
+    for name in ("articles", "events", "alerts"):
+        _write_jsonl(outputs[name], parts, name)
+    if store_path is not None:
+        # Alerts go to the store through the caller, which must know which
+        # ones are new (Store.put_alerts) to announce each alert once.
+        for name in ("articles", "events"):
+            _ = outputs[name] | f"Store{name.title()}" >> WriteToStore(store_path, name)
+    _write_jsonl(failures, parts, "failures")
+    return p
+
+
+# The service runs the same graph every round: building it (AnalyzeNews, the sinks)
+# costs ~0.4 s of CPU a run, so the last one is kept, keyed by what it was built from.
+_built: tuple[tuple, list[Rule], beam.Pipeline] | None = None
+_built_lock = threading.Lock()
+
+
+def _pipeline(rules: Sequence[Rule], out_dir: Path, store_path: Path | None,
+              beam_args: Sequence[str]) -> beam.Pipeline:
+    global _built
+    key = (tuple(id(r) for r in rules), out_dir.resolve(),
+           store_path.resolve() if store_path else None, tuple(beam_args))
+    if _built is None or _built[0] != key:
+        pipeline = _build(rules, out_dir / ".parts", out_dir / ".batch", store_path, beam_args)
+        _built = (key, list(rules), pipeline)  # the rules kept alive: their ids are the key
+    return _built[2]
 
 
 def run(raw: Sequence[RawDocument], read_failures: Sequence[Failure], rules: Sequence[Rule],
-        out_dir: Path, store_path: Path | None, beam_args: Sequence[str] = ()) -> RunResult:
+        out_dir: Path, store_path: Path | None, beam_args: Sequence[str] = (),
+        ahead: TagAhead | None = None) -> RunResult:
     """Analyse ``raw`` and write ``out_dir/{articles,events,alerts,failures}.jsonl``
-    (and articles and events to the store, when ``store_path`` is given)."""
+    (and articles and events to the store, when ``store_path`` is given); ``ahead``
+    tags articles in helper processes meanwhile."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = PipelineOptions(list(beam_args) or ["--runner=DirectRunner"])
-    with beam.Pipeline(options=options) as p:
-        outputs = (
-            p | "Read" >> beam.Create(list(raw), reshuffle=False)
-            | "Analyze" >> AnalyzeNews(rules)
-        )
-        failures = (
-            (outputs["failures"], p | "ReadFailures" >> beam.Create(list(read_failures), reshuffle=False))
-            | "AllFailures" >> beam.Flatten()
-        )
-        for name in ("articles", "events", "alerts"):
-            _write_jsonl(outputs[name], out_dir, name)
-        if store_path is not None:
-            # Alerts go to the store through the caller, which must know which
-            # ones are new (Store.put_alerts) to announce each alert once.
-            for name in ("articles", "events"):
-                _ = outputs[name] | f"Store{name.title()}" >> WriteToStore(store_path, name)
-        _write_jsonl(failures, out_dir, "failures")
+    parts, batch = out_dir / ".parts", out_dir / ".batch"
+    with _built_lock:  # one run at a time per process: the graph and its folders are shared
+        for folder in (parts, batch):
+            shutil.rmtree(folder, ignore_errors=True)  # a crashed run's leftovers
+            folder.mkdir()
+        for name, items in (("raw", raw), ("failures", read_failures)):
+            with (batch / f"{name}.pickle").open("wb") as handle:
+                pickle.dump(list(items), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pipeline = _pipeline(rules, out_dir, store_path, beam_args)
+        if ahead is None or beam_args:  # helpers only for the in-process DirectRunner
+            if ahead is not None:
+                ahead.finish()  # what the service already handed to them
+            pipeline.run().wait_until_finish()
+        else:
+            ahead.start(raw)
+            try:
+                with entities.tagged_ahead(ahead.lookup):
+                    pipeline.run().wait_until_finish()
+            finally:
+                ahead.finish()
+        _join_parts(out_dir, parts)
+        for folder in (parts, batch):
+            shutil.rmtree(folder, ignore_errors=True)
     return collect(out_dir)
 
 

@@ -17,11 +17,12 @@ Cheap first, expensive only where needed:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,10 +150,9 @@ def _country_counts(text: str, gazetteer: Gazetteer) -> dict[str, int]:
         iso2 = default_demonyms()[m.group()]
         counts[iso2] = counts.get(iso2, 0) + 1
     for m in CANDIDATE.finditer(text):
-        for place, exact in gazetteer.lookup(m.group()):
-            if exact and place.feature_code == COUNTRY:
-                counts[place.country] = counts.get(place.country, 0) + 1
-                break
+        country = gazetteer.exact_country(m.group())
+        if country is not None:
+            counts[country] = counts.get(country, 0) + 1
     return counts
 
 
@@ -335,8 +335,29 @@ class _Builder:
                 for i in self.order]
 
 
+# Entities a helper process already found for an article, or None (pipelines/embedded.py
+# tags a round's articles in a second process while the pipeline runs; see tagged_ahead).
+_ahead: Callable[[Article], list[Entity] | None] | None = None
+
+
+@contextlib.contextmanager
+def tagged_ahead(lookup: Callable[[Article], list[Entity] | None]) -> Iterator[None]:
+    """Within the block, ``tag_entities`` first asks ``lookup``, which must return what
+    ``tag_entities`` itself would, or None to have it computed here."""
+    global _ahead
+    _ahead = lookup
+    try:
+        yield
+    finally:
+        _ahead = None
+
+
 def tag_entities(article: Article, *, use_spacy: bool = True) -> list[Entity]:
     """Persons, organisations, armed actors and places an article names."""
+    if use_spacy and _ahead is not None:
+        found = _ahead(article)
+        if found is not None:
+            return found
     annotation = annotate(article)
     text = full_text(article)
     spacy_ents: list[tuple[str, str]] = []

@@ -154,6 +154,13 @@ class Gazetteer:
         loose = [r for r in self._rows(self._by_skeleton, skeleton(surface)) if r not in exact]
         return [(self.place(r), True) for r in exact] + [(self.place(r), False) for r in loose]
 
+    def exact_country(self, surface: str) -> str | None:
+        """The ISO code of the country ``surface`` names exactly, if it names one."""
+        for row in self._rows(self._by_name, fold(surface)):
+            if self._features[row] == COUNTRY:
+                return self._countries[row]
+        return None
+
     def resolve(self, surface: str, context: Context = Context(), *, region: bool = False,
                 cue: bool = False) -> PlaceMatch | None:
         """The place a mention most likely names, or None when nothing is plausible.
@@ -164,8 +171,15 @@ class Gazetteer:
         it. A match on the consonant skeleton alone needs the country in context.
         """
         key = skeleton(surface)
+        exact_rows = self._rows(self._by_name, fold(surface))
+        # A skeleton-only match needs the country in context: rows outside it are
+        # dropped before a Place is built for them (common skeletons hit thousands).
+        loose_rows = [] if len(key.replace(" ", "")) < 3 else [
+            r for r in self._rows(self._by_skeleton, key)
+            if r not in exact_rows and self._countries[r] in context.countries]
         best: PlaceMatch | None = None
-        for place, exact in self.lookup(surface):
+        candidates = [(r, True) for r in exact_rows] + [(r, False) for r in loose_rows]
+        for place, exact in ((self.place(r), e) for r, e in candidates):
             in_country = place.country in context.countries
             if not exact and not (in_country and len(key.replace(" ", "")) >= 3):
                 continue

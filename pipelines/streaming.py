@@ -9,48 +9,48 @@ Topology::
        │                 └─ bad JSON ─┐                      ├▶ events ───▶ Elasticsearch ─┤
        │                              ├─ failures ───────────┼▶ dead-letter topic ─────────┤
        │                              │                      └▶ alerts ──▶ alerts topic, Elasticsearch
-       └─ next offsets ───────────────┴──────────────────────────────────────────────────▶ CommitOffsets
-                                                                            (per window, after every write)
+       └─ reads (offset, names) ──────┴─ what each window produced ─ acks of every writer ─▶ CommitOffsets
+                                                                    (a record once all derived from it is acked)
 
-Windows: session windows with a gap of ``--gap-seconds`` (default 5 s) and
+Windows: session windows with a gap of ``--gap-seconds`` (default 2 s) and
 the default trigger. The service publishes each polling round as a burst, so
 a round's articles form one session: wire copies of one story are compared
-with each other and reports of one event are clustered together, and each
-window fires once, ``gap`` after its last record, which is what lets the
-commit step know that a window is complete.
+with each other and reports of one event are clustered together. ClusterEvents
+gets a 1 ms session (its input is one Deduplicate firing, all at one timestamp),
+so alerts come one gap after a burst, not two.
 
-Offsets: the commit step sees a window only when the watermark has passed it
-downstream of every writer, i.e. when Elasticsearch and Kafka have
-acknowledged everything derived from that window's records; then it commits
-their next offsets. A crash re-reads from the last committed window; the
-writers' deterministic ids make the repeat harmless (at-least-once delivery,
-idempotent writes).
+Offsets (docs/decisions.md): the commit step is fed every record read (offset
+and the names its results carry), one list per window of everything the
+analysis produced from it, and the acknowledgements of every writer; it
+commits a partition up to the first record not yet fully acknowledged. A crash
+re-reads from there; the writers' deterministic ids make the repeat harmless
+(at-least-once delivery, idempotent writes).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.unbounded_source import ReadFromUnboundedSource
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.runner import PipelineResult
-from apache_beam.transforms.window import Sessions, TimestampedValue
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.transforms.window import GlobalWindows, Sessions
 from pydantic import ValidationError
 
 from connectors.elasticsearch import EsSettings, connect
 from connectors.elasticsearch_sink import WriteToElasticsearch
 from connectors.kafka import KafkaRecord, KafkaSettings, ensure_topics
-from connectors.kafka_sinks import CommitOffsets, PublishFailures, next_offset
+from connectors.kafka_sinks import EXPECT, READ, CommitOffsets, PublishFailures
 from connectors.kafka_source import KafkaSource
 from pipelines.rules import Rule, default_rules, load_rule_dir
 from pipelines.transforms import AnalyzeNews
-from schemas import Failure, RawDocument
+from schemas import Alert, Article, Event, Failure, RawDocument, es_templates
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,30 @@ def _split_parsed(item: RawDocument | Failure):  # type: ignore[no-untyped-def]
         yield item
 
 
-def _offset_after_writes(record: KafkaRecord, delay: float,
-                         timestamp: Timestamp = beam.DoFn.TimestampParam) -> TimestampedValue:
-    return TimestampedValue(next_offset(record), timestamp + delay)
+def _read_fact(record: KafkaRecord) -> tuple[str, str, int, int, tuple[str, ...]]:
+    """The record's position and the names its results will carry: the
+    RawDocument's ``doc_id`` (in the ``doc_ids`` of articles, events, alerts)
+    and ``origin`` (a Normalize failure's input), else the record's own name."""
+    parsed = parse_record(record)
+    names = (record.name,) if isinstance(parsed, Failure) else (record.name, parsed.doc_id, parsed.origin)
+    return (READ, record.topic, record.partition, record.offset, names)
+
+
+def expectations(element: Article | Event | Alert | Failure) -> list[tuple[str, str, str]]:
+    """(name, kind, id): what must be acknowledged before the records named are done."""
+    if isinstance(element, Failure):
+        return [(n, "dead-letter", element.input) for n in set(element.input.split(","))]
+    kind = "articles" if isinstance(element, Article) else "events" if isinstance(element, Event) else "alerts"
+    return [(d, kind, es_templates.document_id(element)) for d in element.doc_ids]
+
+
+def _expect_fact(keyed: tuple[str, Iterable[Any]]) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    return (EXPECT, tuple(e for element in keyed[1] for e in expectations(element)))
+
+
+# ClusterEvents' input is one Deduplicate firing, stamped at the end of its
+# window: a 1 ms session closes as soon as it has it (not a gap later).
+CLUSTER_WINDOW = Sessions(0.001)
 
 
 @dataclass(frozen=True)
@@ -84,14 +105,14 @@ class StreamSettings:
     kafka: KafkaSettings
     elasticsearch: EsSettings
     rules: tuple[Rule, ...]
-    gap_seconds: float = 5.0
+    gap_seconds: float = 2.0
     max_records: int | None = None
 
 
 class StreamNews(beam.PTransform):
     """Kafka records → analysis → Elasticsearch, alerts and dead-letter topics, offset commits.
 
-    Outputs one summary dict per completed window (counts of what was read and written).
+    Outputs each commit it makes (``{"topic/partition": next offset}``).
     """
 
     def __init__(self, settings: StreamSettings) -> None:
@@ -105,26 +126,33 @@ class StreamNews(beam.PTransform):
         records = records | "Window" >> beam.WindowInto(window)
         parsed = records | "Parse" >> beam.Map(parse_record) | "SplitParsed" >> beam.FlatMap(
             _split_parsed).with_outputs("failures", main="raw")
-        out = parsed.raw | "Analyze" >> AnalyzeNews(s.rules, window)
+        out = parsed.raw | "Analyze" >> AnalyzeNews(s.rules, window, cluster_window=CLUSTER_WINDOW)
         articles = out["articles"] | "WriteArticles" >> WriteToElasticsearch(s.elasticsearch, "articles")
         events = out["events"] | "WriteEvents" >> WriteToElasticsearch(s.elasticsearch, "events")
         alerts = out["alerts"] | "WriteAlerts" >> WriteToElasticsearch(s.elasticsearch, "alerts", kafka=s.kafka)
-        dead = ((parsed.failures, out["failures"], articles.failures, events.failures, alerts.failures)
-                | "AllFailures" >> beam.Flatten()
+        dead = (_global("Failures", parsed.failures, out["failures"], articles.failures, events.failures,
+                        alerts.failures)
                 | "DeadLetter" >> PublishFailures(s.kafka))
-        # Offsets are stamped three gaps later than their records, i.e. after
-        # everything derived from them (Dedup outputs at most one gap later,
-        # ClusterEvents two), so they close the same commit window as their
-        # writes' markers. See docs/decisions.md: Prism lets the watermark run
-        # ahead of a GroupByKey's outputs, and the margin covers that.
-        offsets = records | "NextOffsets" >> beam.Map(
-            _offset_after_writes, 3 * s.gap_seconds)
-        return ((offsets, articles.written, events.written, alerts.written, dead)
-                | "WindowDone" >> beam.Flatten()
-                | "CommitWindow" >> beam.WindowInto(window)
-                | "OneKey" >> beam.WithKeys("commit")
-                | "GatherWindow" >> beam.GroupByKey()
+        # What each window's analysis produced, gathered in one element: the
+        # commit step then knows, for every record, all it must see acknowledged.
+        expected = (_rewindow("Produced", window, parsed.failures, out["articles"], out["events"],
+                              out["alerts"], out["failures"])
+                    | "ProducedKey" >> beam.WithKeys("window")
+                    | "GatherProduced" >> beam.GroupByKey()
+                    | "Expectations" >> beam.Map(_expect_fact))
+        reads = records | "Reads" >> beam.Map(_read_fact)
+        return (_global("Facts", reads, expected, articles.written, events.written, alerts.written, dead)
                 | "CommitOffsets" >> beam.ParDo(CommitOffsets(s.kafka)))
+
+
+def _rewindow(label: str, window: Any, *pcolls: beam.PCollection) -> beam.PCollection:
+    """The collections in one windowing (Flatten requires it), flattened."""
+    return (tuple(pc | f"{label}{i}" >> beam.WindowInto(window) for i, pc in enumerate(pcolls))
+            | f"{label}All" >> beam.Flatten())
+
+
+def _global(label: str, *pcolls: beam.PCollection) -> beam.PCollection:
+    return _rewindow(label, GlobalWindows(), *pcolls)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -140,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--es-url", action="append", help="Elasticsearch URL (repeat for several nodes)")
     p.add_argument("--es-prefix", help="index, alias and template name prefix (default newswatch)")
     p.add_argument("--rules", type=Path, help="rule file or folder (default: the shipped rule pack)")
-    p.add_argument("--gap-seconds", type=float, default=5.0,
+    p.add_argument("--gap-seconds", type=float, default=2.0,
                    help="session gap: a window closes this long after its last record")
     p.add_argument("--max-records", type=int, help="bounded mode: stop after this many records")
     return p
@@ -193,7 +221,8 @@ def prism_location() -> str:
 def build(p: beam.Pipeline, settings: StreamSettings) -> beam.PCollection:
     source = KafkaSource(settings.kafka, max_records=settings.max_records)
     records = p | "ReadKafka" >> ReadFromUnboundedSource(
-        source, poll_interval=0.2, max_records_per_bundle=500, max_read_time_seconds=1.0)
+        # Short bundles: a record is processed only once its read bundle ends.
+        source, poll_interval=0.05, max_records_per_bundle=500, max_read_time_seconds=0.25)
     return records | "Stream" >> StreamNews(settings)
 
 

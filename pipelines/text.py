@@ -15,6 +15,7 @@ Two keys make them meet:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -48,6 +49,9 @@ def fold_tokens(text: str) -> list[str]:
     return [_FINAL_H.sub("", _GLUED_ARTICLE.sub(r"\1", t)) for t in kept]
 
 
+# fold and skeleton run on every capitalised run and every candidate place name of
+# every article, mostly the same few thousand strings: remembered (~10 MB at most).
+@functools.lru_cache(maxsize=2**16)
 def fold(text: str) -> str:
     return " ".join(fold_tokens(text))
 
@@ -60,6 +64,7 @@ def _skeleton_token(token: str) -> str:
     return _DOUBLE.sub(r"\1", t)
 
 
+@functools.lru_cache(maxsize=2**16)
 def skeleton(text: str) -> str:
     return " ".join(s for s in (_skeleton_token(t) for t in fold_tokens(text)) if s)
 

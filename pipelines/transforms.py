@@ -153,18 +153,28 @@ class MatchRules(beam.PTransform):
 
 
 class AnalyzeNews(beam.PTransform):
-    """The whole analysis, RawDocument in; articles, events, alerts and failures out."""
+    """The whole analysis, RawDocument in; articles, events, alerts and failures out.
 
-    def __init__(self, rules: Sequence[Rule], window: WindowFn | None = None) -> None:
+    ``cluster_window`` (default: ``window``) is ClusterEvents' own window. Its
+    input is a Deduplicate firing, all stamped at the end of that window, so a
+    streaming job can close it at once with a tiny gap instead of a second
+    ``window`` gap; the events are then put back into ``window``.
+    """
+
+    def __init__(self, rules: Sequence[Rule], window: WindowFn | None = None,
+                 cluster_window: WindowFn | None = None) -> None:
         super().__init__()
         self.rules, self.window = list(rules), window
+        self.cluster_window = cluster_window or window
 
     def expand(self, raw: PCollection) -> dict[str, PCollection]:
         normalized = raw | "Normalize" >> Normalize()
         stories = normalized["main"] | "Deduplicate" >> Deduplicate(self.window)
         tagged = stories | "TagEntities" >> TagEntities()
         extracted = tagged["main"] | "ExtractEvents" >> ExtractEvents()
-        events = extracted["main"] | "ClusterEvents" >> ClusterEvents(self.window)
+        events = extracted["main"] | "ClusterEvents" >> ClusterEvents(self.cluster_window)
+        if self.cluster_window != self.window and self.window is not None:
+            events = events | "EventWindow" >> beam.WindowInto(self.window)  # Flatten below needs one windowing
         alerts = ((events, tagged["main"]) | "EventsAndArticles" >> beam.Flatten()
                   | "MatchRules" >> MatchRules(self.rules))
         failures = (

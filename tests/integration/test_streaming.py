@@ -26,6 +26,7 @@ from schemas.validate import errors
 from tests.connectors.news_site import news_site
 from tests.fixtures.http_server import LocalServer
 from tests.integration.conftest import stream_args
+from tests.integration.es_proxy import HoldingProxy
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +67,30 @@ def ids(es_settings: EsSettings, kind: str) -> list[str]:
 
 def bounded(kafka: KafkaSettings, es: EsSettings, records: int) -> None:
     streaming.run(stream_args(kafka, es, "--max-records", str(records)))
+
+
+def start_unbounded(kafka: KafkaSettings, es: EsSettings, prism: str) -> subprocess.Popen:
+    """``newswatch stream`` on Prism, in its own process session."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "connectors.cli", "stream", *stream_args(kafka, es),
+         "--runner=PrismRunner", f"--prism_location={prism}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def stop(job: subprocess.Popen) -> str:
+    job.send_signal(signal.SIGTERM)
+    out, _ = job.communicate(timeout=60)
+    # The job's own session: whatever it left behind (a Prism process) goes with it.
+    try:
+        os.killpg(job.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return out
+
+
+def committed_total(kafka: KafkaSettings) -> int:
+    return sum(o or 0 for o in committed_offsets(kafka, kafka.articles_topic).values())
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> float:
@@ -152,21 +177,7 @@ def test_a_record_that_is_not_a_raw_document_goes_to_the_dead_letter_topic(kafka
 
 def test_the_unbounded_job_on_prism_processes_articles_as_they_arrive(feed, kafka, es_settings, tmp_path, prism):
     def start_job() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "connectors.cli", "stream", *stream_args(kafka, es_settings),
-             "--runner=PrismRunner", f"--prism_location={prism}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    def stop(job: subprocess.Popen) -> str:
-        job.send_signal(signal.SIGTERM)
-        out, _ = job.communicate(timeout=60)
-        # The job's own session: whatever it left behind (a Prism process) goes with it.
-        try:
-            os.killpg(job.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return out
+        return start_unbounded(kafka, es_settings, prism)
 
     def alerted() -> bool:
         return counts(es_settings)["alerts"] == 1 and sum(
@@ -183,7 +194,7 @@ def test_the_unbounded_job_on_prism_processes_articles_as_they_arrive(feed, kafk
     finally:
         output = stop(job)
     assert "stream: CANCELLED" in output, output[-3000:]
-    print("\n".join(line for line in output.splitlines() if "window done" in line))
+    print("\n".join(line for line in output.splitlines() if "committed" in line))
 
     job = start_job()  # restarted: resumes at the committed offsets
     try:
@@ -193,3 +204,41 @@ def test_the_unbounded_job_on_prism_processes_articles_as_they_arrive(feed, kafk
     finally:
         stop(job)
     assert {kind: ids(es_settings, kind) for kind in first} == first
+
+
+OLD_MARGIN = 3 * 2.0  # the commit used to be stamped three session gaps (2 s here) after its records
+HOLD = 15.0  # Elasticsearch stalls longer than that margin (and below the client's 30 s timeout)
+
+
+def test_offsets_are_committed_only_after_elasticsearch_acknowledged_even_when_it_stalls(
+        feed, kafka, es_settings, tmp_path, prism):
+    raw_ids = set()
+    with HoldingProxy(es_settings.urls[0]) as proxy:
+        through_proxy = es_settings.model_copy(update={"urls": (proxy.url,)})
+        job = start_unbounded(kafka, through_proxy, prism)
+        try:
+            time.sleep(8)  # the job starts (Prism, workers) while the feed is quiet
+            assert job.poll() is None, job.stdout.read() if job.stdout else ""
+            proxy.hold()  # from now on every bulk write waits
+            ingest(feed, kafka, tmp_path / "nw.db")
+            raw_ids = {json.loads(r.value)["doc_id"] for r in read_all(kafka, kafka.articles_topic)}
+            held_since = time.monotonic()
+            while time.monotonic() - held_since < HOLD:
+                assert counts(es_settings)["articles"] == 0, "bulk writes are held"
+                assert committed_total(kafka) == 0, "an offset was committed before Elasticsearch had its records"
+                time.sleep(0.5)
+            assert proxy.held_requests >= 1, "the job tried to write while Elasticsearch stalled"
+            proxy.release()
+            wait_for(lambda: committed_total(kafka) == SEEDS, 60, "every offset committed after the release")
+        finally:
+            output = stop(job)
+            print("\n".join(line for line in output.splitlines() if "kafka_sinks" in line or "Error" in line))
+
+    es = client(es_settings)
+    refresh(es, es_settings)
+    articles = es.search(index=f"{es_settings.prefix}-articles", size=100)["hits"]["hits"]
+    per_record = [sum(raw in a["_source"]["doc_ids"] for a in articles) for raw in sorted(raw_ids)]
+    assert len(raw_ids) == SEEDS
+    assert per_record == [1] * SEEDS, "every record is in exactly one article document"
+    assert counts(es_settings)["alerts"] == 1
+    assert counts(es_settings)["events"] == len(set(ids(es_settings, "events"))) > 0

@@ -1,0 +1,48 @@
+"""The embedded pipeline: a graph kept between runs, JSONL outputs, tagging helpers."""
+
+import json
+
+from pipelines import embedded
+from pipelines.rules import default_rules
+from schemas import Failure
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_each_run_reads_and_writes_only_its_own_batch(seed_documents, tmp_path):
+    rules, out = default_rules(), tmp_path / "out"
+    first = embedded.run(seed_documents[:2], [], rules, out, None)
+    bad = Failure(input="http://127.0.0.1/x", step="fetch", reason="HTTP 404")
+    second = embedded.run(seed_documents[2:], [bad], rules, out, None)  # the same graph again
+    ids = {d for a in lines(out / "articles.jsonl") for d in a["doc_ids"]}
+    assert ids == {d.doc_id for d in seed_documents[2:]}
+    assert first.articles == 2 and second.failures == [bad]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alerts.jsonl", "articles.jsonl", "events.jsonl", "failures.jsonl"]
+
+
+class CountingAhead(embedded.TagAhead):
+    def __init__(self, processes):
+        super().__init__(processes)
+        self.answers = []
+
+    def lookup(self, article):
+        found = super().lookup(article)
+        self.answers.append(found is not None)
+        return found
+
+
+def test_helper_processes_tag_as_the_pipeline_itself_would(seed_documents, tmp_path):
+    rules = default_rules()
+    alone = embedded.run(seed_documents, [], rules, tmp_path / "alone", None)
+    ahead = CountingAhead(1)
+    try:
+        helped = embedded.run(seed_documents, [], rules, tmp_path / "helped", None, ahead=ahead)
+    finally:
+        ahead.close()
+    assert any(ahead.answers), "no article was tagged by the helper"
+    assert lines(tmp_path / "helped" / "articles.jsonl") == lines(tmp_path / "alone" / "articles.jsonl")
+    assert lines(tmp_path / "helped" / "events.jsonl") == lines(tmp_path / "alone" / "events.jsonl")
+    assert [a.rule_id for a in helped.alerts] == [a.rule_id for a in alone.alerts] == ["town-captured"]
