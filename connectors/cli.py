@@ -212,7 +212,8 @@ def cmd_rules_backfill(args: argparse.Namespace, _beam_args: Sequence[str]) -> i
 
 
 def cmd_notify(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
-    """Send alerts from the outbox to email and Slack until stopped."""
+    """Send alerts from the outbox to email and Slack until stopped; with a
+    ``kafka:`` section, also take the streaming job's alerts from Kafka."""
     import signal
     import threading
 
@@ -232,6 +233,11 @@ def cmd_notify(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    if config.kafka is not None:
+        # Streaming mode: the job's alerts arrive on Kafka, not from a local round.
+        from connectors.notify.alert_topic import pump
+        threading.Thread(target=pump, args=(config.kafka, notifier, rules, stopping),
+                         name="alert-topic", daemon=True).start()
     notifier.run(stopping)
     return 0
 
