@@ -16,7 +16,11 @@ repeats.
 
 Timestamps and watermark: a record's event time is its Kafka timestamp, never
 earlier than the watermark already reported, so no record is ever late (a
-late record would be dropped by the windows downstream). While the topic is
+late record would be dropped by the windows downstream). The watermark is the
+slowest partition's: the minimum, over partitions with records still to emit,
+of the newest timestamp emitted from each; otherwise reading one partition's
+backlog first would restamp another partition's older records and split one
+polling round across two session windows. While the topic is
 idle (every partition read to its end) the watermark follows the clock, less
 ``idle_lag_ms``, so windows close
 (the lag delays every window's close; a record older than it when polled is
@@ -30,7 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from apache_beam import coders
@@ -104,6 +108,11 @@ class KafkaReader(UnboundedReader):
         self.current: KafkaRecord | None = None
         self.current_ts = MIN_TIMESTAMP
         self.watermark = MIN_TIMESTAMP
+        # Newest timestamp emitted per partition: the watermark is the slowest
+        # partition's, so reading one partition's backlog ahead of another's
+        # never pushes the other's records past the watermark.
+        self.frontier: dict[int, Timestamp] = {}
+        self.buffered: Counter[int] = Counter()  # records polled, not yet emitted, per partition
         self.client: Any = None
 
     # -- UnboundedReader ----------------------------------------------------
@@ -131,6 +140,7 @@ class KafkaReader(UnboundedReader):
             batch = self.client.poll(timeout_ms=self.source.poll_ms,
                                      max_records=self._room())
             for records in batch.values():
+                self.buffered.update(r.partition for r in records)
                 self.buffer.extend(
                     KafkaRecord(r.topic, r.partition, r.offset, r.timestamp,
                                 r.key.decode("utf-8") if r.key is not None else None,
@@ -142,9 +152,12 @@ class KafkaReader(UnboundedReader):
                 self.watermark = max(self.watermark, idle)
             return False
         record = self.buffer.popleft()
+        self.buffered[record.partition] -= 1
         self.current = record
-        self.current_ts = max(Timestamp(micros=record.timestamp_ms * 1000), self.watermark)
-        self.watermark = self.current_ts
+        stamp = Timestamp(micros=record.timestamp_ms * 1000)
+        self.current_ts = max(stamp, self.watermark)
+        self.frontier[record.partition] = max(self.frontier.get(record.partition, MIN_TIMESTAMP), stamp)
+        self.watermark = max(self.watermark, self._partition_watermark())
         self.positions[record.partition] = record.offset + 1
         self.read += 1
         return True
@@ -184,6 +197,21 @@ class KafkaReader(UnboundedReader):
             if end is None or self.client.position(tp) < end:
                 return False
         return True
+
+    def _partition_watermark(self) -> Timestamp:
+        """The minimum over partitions that still have records to emit (fetched
+        or not) of the newest timestamp emitted from them; when none has, the
+        newest timestamp emitted at all."""
+        held = []
+        for tp in self.client.assignment():
+            end = self.client.highwater(tp)
+            pending = (self.buffered[tp.partition] > 0 or end is None
+                       or self.client.position(tp) < end)
+            if pending:
+                held.append(self.frontier.get(tp.partition, MIN_TIMESTAMP))
+        if held:
+            return min(held)
+        return max(self.frontier.values(), default=MIN_TIMESTAMP)
 
     def _room(self) -> int:
         if self.source.max_records is None:
