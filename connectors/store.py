@@ -3,7 +3,8 @@ with full-text search (FTS5) over articles.
 
 Writes are idempotent upserts keyed by the records' deterministic ids, so
 processing the same input twice leaves one copy of everything. One writer at
-a time (SQLite's lock, waited for up to ``BUSY_TIMEOUT_S``); readers never block.
+a time (SQLite's lock, waited for up to ``connectors.sqlite.BUSY_TIMEOUT_S``);
+readers never block.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from connectors.schedule import Schedule
+from connectors.sqlite import transaction
 from pipelines.cluster import merge_into
 from schemas import Alert, Article, Event
 
-BUSY_TIMEOUT_S = 30
 DB_ENV = "NEWSWATCH_DB"
 
 
@@ -113,7 +114,7 @@ class Store:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)) as db, db:
+        with transaction(self.path) as db:
             yield db
 
     # -- writes -------------------------------------------------------------

@@ -15,14 +15,13 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from connectors.sqlite import transaction
 from schemas import Alert
-
-BUSY_TIMEOUT_S = 30
 
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -91,7 +90,7 @@ class Outbox:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)) as db, db:
+        with transaction(self.path) as db:
             yield db
 
     @contextmanager
