@@ -174,3 +174,12 @@ check_port_free() {
     die "127.0.0.1:$1 (${2}) is already in use by another process; pick another port (see deploy/local/README.md)"
   fi
 }
+
+# The sub-command named by $1, run with the cmd_* functions the service script
+# defines (every service script offers the same five).
+dispatch() {
+  case "${1:-}" in
+    fetch | up | down | status | reset) "cmd_$1" ;;
+    *) usage; exit 2 ;;
+  esac
+}

@@ -234,11 +234,4 @@ cmd_reset() {
   log "removed ${ES_RUN}"
 }
 
-case "${1:-}" in
-  fetch) cmd_fetch ;;
-  up) cmd_up ;;
-  down) cmd_down ;;
-  status) cmd_status ;;
-  reset) cmd_reset ;;
-  *) usage; exit 2 ;;
-esac
+dispatch "$@"
