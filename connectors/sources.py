@@ -70,13 +70,9 @@ def read_url(url: str, fetcher: Fetcher | None) -> Iterator[Output]:
     if scheme not in ("http", "https"):
         yield Failure(input=url, step="read", reason=f"unsupported scheme: {scheme or '(none)'}")
         return
-    if fetcher is None:
-        yield Failure(input=url, step="fetch", reason="no fetcher: network access is off")
-        return
-    try:
-        result = fetcher.fetch(url, expect=WEB_DOCUMENT)
-    except FetchError as exc:
-        yield Failure(input=url, step="fetch", reason=exc.reason)
+    result = _fetch_document(url, fetcher)
+    if isinstance(result, Failure):
+        yield result
         return
     kind = sniff_kind(result.body, result.content_type)
     if kind == "feed":
@@ -98,15 +94,21 @@ def read_url(url: str, fetcher: Fetcher | None) -> Iterator[Output]:
 
 def _read_listed_feed(feed_url: str, fetcher: Fetcher | None, origin: str) -> Iterator[Output]:
     # A feed named in an OPML list must be a feed: lists do not nest.
-    if fetcher is None:
-        yield Failure(input=feed_url, step="fetch", reason="no fetcher: network access is off")
-        return
-    try:
-        result = fetcher.fetch(feed_url, expect=WEB_DOCUMENT)
-    except FetchError as exc:
-        yield Failure(input=feed_url, step="fetch", reason=exc.reason)
+    result = _fetch_document(feed_url, fetcher)
+    if isinstance(result, Failure):
+        yield result
         return
     yield from _entries(result, fetcher, origin=feed_url)
+
+
+def _fetch_document(url: str, fetcher: Fetcher | None) -> FetchResult | Failure:
+    """A feed, OPML list or page fetched, or the fetch's failure (also without a fetcher)."""
+    if fetcher is None:
+        return Failure(input=url, step="fetch", reason="no fetcher: network access is off")
+    try:
+        return fetcher.fetch(url, expect=WEB_DOCUMENT)
+    except FetchError as exc:
+        return Failure(input=url, step="fetch", reason=exc.reason)
 
 
 def _entries(result: FetchResult, fetcher: Fetcher, origin: str) -> Iterator[Output]:
