@@ -183,3 +183,16 @@ dispatch() {
     *) usage; exit 2 ;;
   esac
 }
+
+# others_can_reach DIR: every existing folder on the way to DIR lets other users
+# through (o+x); folders still to be made get it from the usual umask.
+others_can_reach() {
+  local dir
+  dir="$(realpath -m "$1")"
+  while [[ "$dir" != "/" ]]; do
+    if [[ -d "$dir" ]] && ! (( 8#$(stat -c %a "$dir") & 1 )); then
+      return 1
+    fi
+    dir="$(dirname "$dir")"
+  done
+}

@@ -20,6 +20,19 @@ ES_MAJOR="${ES_VERSION%%.*}"
 
 ES_HOME="${CACHE_DIR}/elasticsearch-${ES_VERSION}"
 ES_RUN="${RUN_DIR}/elasticsearch"
+# Elasticsearch runs as an unprivileged user, who must reach its install and run
+# folders. A clone inside a private folder (mktemp -d makes mode 700) is out of
+# that user's reach: then both live under a root-owned, world-traversable folder,
+# the run folder keyed by its original path so two clones never share one.
+ES_OUTSIDE="${NEWSWATCH_ES_OUTSIDE:-/var/lib/newswatch-es}"
+if (( EUID == 0 )); then
+  if ! others_can_reach "$CACHE_DIR"; then
+    ES_HOME="${ES_OUTSIDE}/elasticsearch-${ES_VERSION}"
+  fi
+  if ! others_can_reach "$RUN_DIR"; then
+    ES_RUN="${ES_OUTSIDE}/run-$(printf '%s' "$RUN_DIR" | sha256sum | cut -c1-12)/elasticsearch"
+  fi
+fi
 ES_CONF="${ES_RUN}/config"
 ES_LOGS="${ES_RUN}/logs"
 ES_PID="${ES_RUN}/elasticsearch.pid"
@@ -57,8 +70,8 @@ cmd_fetch() {
   require_cmd mvn unzip
   local t0 tmp artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
   t0="$(now_ms)"
-  mkdir -p "$CACHE_DIR"
-  tmp="$(mktemp -d "${CACHE_DIR}/.es-fetch.XXXXXX")"
+  mkdir -p "$(dirname "$ES_HOME")"
+  tmp="$(mktemp -d "$(dirname "$ES_HOME")/.es-fetch.XXXXXX")"
   log "downloading ${artifact} from Maven Central"
   # The 9.x zips are published without a POM: Maven warns and still copies the zip.
   # shellcheck disable=SC2086  # NEWSWATCH_MAVEN_ARGS is a list of extra mvn arguments
