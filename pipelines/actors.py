@@ -37,6 +37,9 @@ class Actor:
     aliases: tuple[str, ...]
     context_aliases: tuple[str, ...]
     source: str
+    # A description ("the rebels", "jihadists"), not a named group: it may stand for the
+    # group an article names (pipelines.events).
+    generic: bool = False
 
     @property
     def entity_id(self) -> str:
@@ -80,7 +83,7 @@ def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
         if not isinstance(entry, dict):
             raise _fail(path, where, "expected a mapping")
         where = f"entry {n} ({entry.get('id', '?')})"
-        unknown = set(entry) - {"id", "name", "kind", "country", "aliases", "context_aliases", "source"}
+        unknown = set(entry) - {"id", "name", "kind", "country", "aliases", "context_aliases", "source", "generic"}
         if unknown:
             raise _fail(path, where, f"unknown fields {sorted(unknown)}")
         for field in ("id", "name", "kind", "source"):
@@ -114,8 +117,13 @@ def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
                 raise _fail(path, where, f"context alias '{alias}' for {country} already belongs to "
                                          f"'{context_owner[ckey]}'")
             context_owner[ckey] = actor_id
+        generic = entry.get("generic", False)
+        if not isinstance(generic, bool):
+            raise _fail(path, where, "'generic' must be true or false")
+        if generic and country is not None:
+            raise _fail(path, where, "a generic description has no 'country'")
         actors.append(Actor(actor_id, entry["name"].strip(), entry["kind"], country, aliases,
-                            context_aliases, entry["source"].strip()))
+                            context_aliases, entry["source"].strip(), generic))
     return tuple(actors)
 
 
@@ -188,7 +196,12 @@ class ActorDictionary:
         for mention in found:
             if all(mention.end <= k.start or mention.start >= k.end for k in kept):
                 kept.append(mention)
-        return sorted(kept, key=lambda k: k.start)
+        kept.sort(key=lambda k: k.start)
+        # "the rebel group Jaish al-Islam", "jihadist group JNIM": the description
+        # introduces the name that follows it; only the name is an actor mention.
+        return [k for k, nxt in zip(kept, kept[1:] + [None])
+                if not (k.actor.generic and nxt is not None and not nxt.actor.generic
+                        and text[k.end:nxt.start].isspace())]
 
 
 def load_actors(path: Path = ACTORS_FILE) -> ActorDictionary:

@@ -53,11 +53,30 @@ Sheikh Commander Spokesman Spokeswoman Mr Mrs Ms Dr Emir Imam Sgt Capt Brig Pope
 Governor Senator Ambassador Chief Leader""".split())
 _TOKEN_SPLIT = re.compile(r"[^\s-]+(?:-(?![A-Z])[^\s-]+)*|(?<=-)[A-Z][^\s-]*")
 _POSSESSIVE = re.compile(r"['’]s$")
+_POSSESSIVE_SPLIT = re.compile(r"['’]s\s+")
 REGION_SUFFIX = re.compile(r"^\s+(?:province|governorate|region|oblast|state|district|prefecture|"
                            r"county|department)\b", re.IGNORECASE)
 PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near|outside|around|at|"
                        r"from|of|into|toward|towards|to)\s+(?:the\s+)?)$", re.IGNORECASE)
-UNNAMED_CUE = re.compile(r"\b(?:town|city|village|hamlet|settlement)\s+of\s+$", re.IGNORECASE)
+UNNAMED_CUE = re.compile(r"\b(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of\s+$", re.IGNORECASE)
+# A name GeoNames lacks is still a town when the text says so after it: "X, a village in
+# North Kivu", "X, a small town near", "X town", "X township".
+TOWN_AFTER = re.compile(r"^(?:,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
+                        r"(?:district|provincial|regional|state)\s+capital)(?:\s*[,.;)]|\s+(?:of|in|on|near|north|"
+                        r"south|east|west|about|some|located|that|which|where|with|close|\d))"
+                        r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
+                        r"and|was|has|had|is|after|from|last|this|\d)))", re.IGNORECASE)
+# Weaker cues, for a name GeoNames lacks: the object of a capture verb ("rebels seized X
+# on Sunday"), or its passive subject ("X was captured by", "X fell to"). spaCy may veto
+# these (a person or an organisation), never the town cues above.
+CAPTURE_BEFORE = re.compile(r"\b(?:(?:re)?captur(?:ed|es|e|ing)|seiz(?:ed|es|e|ing)|overr(?:an|un|uns|unning)|"
+                            r"(?:re)?t(?:ook|aken|akes|ake|aking)(?:\s+(?:full\s+|complete\s+|total\s+)?control\s+of)?|"
+                            r"(?:seized|gained|regained|wrested)\s+(?:full\s+|complete\s+|total\s+)?control\s+of|"
+                            r"liberat(?:ed|es|e|ing)|fall\s+of)\s+$", re.IGNORECASE)
+PASSIVE_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+ly\s+|now\s+|also\s+)?"
+                           r"(?:(?:re)?captured|seized|taken|overrun|retaken|liberated)\b", re.IGNORECASE)
+# People are captured, not "fallen to" anyone: this cue is not vetoed.
+FELL_AFTER = re.compile(r"^\s+(?:has\s+|had\s+)?(?:fell|fallen)\s+(?:to|into\s+the\s+hands\s+of)\b", re.IGNORECASE)
 MAX_SPAN_TOKENS = 5
 ORG_WORDS = re.compile(r"\b(?:university|college|school|institute|hospital|airport|port|council|party|front|"
                        r"movement|army|forces|brigades?|company|bank|club|united|province|government|ministry|"
@@ -94,6 +113,7 @@ class PlaceMention:
     surface: str
     place: Place | None  # None: clearly a place ("town of X") but not in the gazetteer
     exact: bool
+    weak: bool = False  # found only as what a capture verb took: spaCy may veto it
 
 
 @dataclass(frozen=True)
@@ -150,18 +170,25 @@ def _country_counts(text: str, gazetteer: Gazetteer) -> dict[str, int]:
         iso2 = default_demonyms()[m.group()]
         counts[iso2] = counts.get(iso2, 0) + 1
     for m in CANDIDATE.finditer(text):
-        country = gazetteer.exact_country(m.group())
-        if country is not None:
-            counts[country] = counts.get(country, 0) + 1
+        # "Sudan's army", "Ukraine's Donetsk region": the possessive ends the name.
+        for part in _POSSESSIVE_SPLIT.split(m.group()):
+            country = gazetteer.exact_country(_POSSESSIVE.sub("", part))
+            if country is not None:
+                counts[country] = counts.get(country, 0) + 1
     return counts
 
 
 def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 blocked: Iterable[tuple[int, int]] = ()) -> list[PlaceMention]:
     """Place mentions: longest gazetteer match in each capitalised run."""
-    blocked = list(blocked) + [(m.start(), m.end()) for m in _demonym_pattern().finditer(text)]
+    runs = list(CANDIDATE.finditer(text))
+    # A nationality adjective is not a place, except inside a country's name
+    # ("Central African Republic").
+    countries = [(r.start(), r.end()) for r in runs if gazetteer.exact_country(_POSSESSIVE.sub("", r.group()))]
+    blocked = list(blocked) + [(m.start(), m.end()) for m in _demonym_pattern().finditer(text)
+                               if not any(s <= m.start() and m.end() <= e for s, e in countries)]
     found: list[PlaceMention] = []
-    for run in CANDIDATE.finditer(text):
+    for run in runs:
         tokens: list[tuple[int, int]] = []
         for m in _TOKEN_SPLIT.finditer(run.group()):
             if m.group().rstrip(".") in TITLES:
@@ -186,9 +213,18 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                                           cue=bool(PLACE_CUE.search(before)))
                 if match is not None:
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
-                elif j - i <= 3 and UNNAMED_CUE.search(before):
-                    # "the town of al-Koum": a place, even if GeoNames lacks it.
+                elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
+                                     or (j == len(tokens) and FELL_AFTER.match(text[end:end + 40]))):
+                    # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.
                     hit = PlaceMention(start, end, surface, None, False)
+                elif j - i <= 3 and ((i == 0 and CAPTURE_BEFORE.search(before))
+                                     or (j == len(tokens) and PASSIVE_AFTER.match(text[end:end + 40]))):
+                    # "Rutshuru Centre" is the town of Rutshuru.
+                    tail = re.search(r"\s+(\w+)$", surface)
+                    if tail and tail.group(1).lower() in PLACE_TAILS:
+                        end -= len(tail.group())
+                        surface = text[start:end]
+                    hit = PlaceMention(start, end, surface, None, False, weak=True)
                 if hit is not None:
                     break
             if hit is not None:
@@ -218,7 +254,20 @@ def annotate(article: Article, gazetteer: Gazetteer | None = None,
     places = find_places(text, context, gazetteer, blocked) if regions else first
     if len(countries) > 1:
         places = _sentence_countries(text, places, context, gazetteer)
+    places = _one_sense(places)
     return Annotation(tuple(actor_mentions), tuple(places), main, context)
+
+
+def _one_sense(places: list[PlaceMention]) -> list[PlaceMention]:
+    """A name GeoNames matched in one sentence is the same place where another sentence
+    gave no match ("Russia says it took X" in the headline, "the village of X in the
+    Donetsk region" in the text)."""
+    resolved: dict[str, PlaceMention] = {}
+    for p in places:
+        if p.place is not None and p.place.feature_code not in (COUNTRY, REGION):
+            resolved.setdefault(p.surface, p)
+    return [PlaceMention(p.start, p.end, p.surface, resolved[p.surface].place, resolved[p.surface].exact)
+            if p.place is None and p.surface in resolved else p for p in places]
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -296,6 +345,10 @@ def _inside_name(place: PlaceMention, persons: list[tuple[int, int]], orgs: list
     Aleppo). Never after "town of"."""
     if UNNAMED_CUE.search(text[max(0, place.start - 30):place.start]):
         return False
+    follows = text[place.end:place.end + 12].split()[:1]  # "Rutshuru Centre" is still the town
+    if place.weak and not (follows and follows[0].lower() in PLACE_TAILS) and _overlaps(place.start, place.end, persons + [
+            (s, e) for s, e in orgs if ORG_WORDS.search(text[s:e])]):
+        return True  # "troops captured Abu Bakr": only a capture verb said it was a place
     # An ORG span around a place: the middle of a name ("Patriotic Union of Kurdistan"), or
     # a name with no organisation word (the small model tags "Aung San Suu Kyi" ORG);
     # "Aleppo University" keeps Aleppo, and lists of towns ("A and B") are left alone.

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 from pipelines.actors import Actor, default_actors
 from pipelines.dates import resolve_date
-from pipelines.entities import CONFLICT_KEYWORDS, REGION_SUFFIX, full_text
-from pipelines.gazetteer import REGION, COUNTRY, default_gazetteer
-from pipelines.text import split_sentences
+from pipelines.entities import CONFLICT_KEYWORDS, REGION_SUFFIX, TOWN_AFTER, full_text
+from pipelines.gazetteer import COUNTRY, REGION, default_gazetteer
+from pipelines.text import skeleton, split_sentences
 from schemas.models import Article, Entity, Event
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,10 @@ CAMEO = {GOV_REGAINS: "192", NSA_OVERTAKES: "192", ARMED_CLASH: "190", "Air/dron
 MODALITY_RANK = {"denied": 0, "hypothetical": 1, "planned": 2, "background": 3, "claimed": 4, "asserted": 5}
 
 CAPTURE_VERB = re.compile(
-    r"\b(?:(?:re)?captur(?:e|es|ed|ing)|seiz(?:e|es|ed|ing)|(?:re)?t(?:ook|ake|akes|aken|aking)|"
+    # "The town is now under the control of M23", "fell under rebel control" (passive).
+    r"\b(?:(?:(?:is|are|was|were)\s+now|fell|has\s+fallen|came|comes|come)\s+under(?=\s+(?:the\s+)?"
+    r"(?:full\s+|complete\s+|total\s+)?(?:control|[\w-]+(?:\s+[\w-]+)?\s+control)\b)|"
+    r"(?:re)?captur(?:e|es|ed|ing)|seiz(?:e|es|ed|ing)|(?:re)?t(?:ook|ake|akes|aken|aking)|"
     r"overr(?:an|un|uns|unning)|secur(?:e|es|ed|ing)|liberat(?:e|es|ed|ing)|"
     r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|fell|falls|fallen|"
     # A change of hands told as a state: "the rebels are now in control of the town of X",
@@ -65,6 +68,7 @@ CAPTURE_VERB = re.compile(
     r"now\s+(?:controlled|held))\b", re.IGNORECASE)
 STATE_OF_CONTROL = re.compile(r"\bin\s+(?:\w+\s+)?control$", re.IGNORECASE)
 NOW_HELD = re.compile(r"^now\s", re.IGNORECASE)
+UNDER_CONTROL = re.compile(r"\sunder$", re.IGNORECASE)
 # Who may hold a town in a state phrasing: an armed group, not "the government" of a company.
 ARMED_NOUN = re.compile(r"\b(?:forces|troops|army|rebels?|militants?|jihadists?|fighters|insurgents?|militias?|"
                         r"soldiers|gunmen|islamists?|separatists?)\b", re.IGNORECASE)
@@ -79,7 +83,7 @@ PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|
                             re.IGNORECASE)
 FELL = re.compile(r"^(?:fell|falls|fallen)$", re.IGNORECASE)
 
-POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement|"
+POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement|township|"
                             r"(?:provincial|district|regional|state|administrative)\s+capital)(s)?\b", re.IGNORECASE)
 PARTIAL_NOUN = re.compile(r"\b(?:half|percent|per cent|%|part|parts|much|most|outskirts|neighbou?rhoods?|"
                           r"districts?|quarters?|sections?|edges?|points|key\s+(?:areas?|points?|parts?|positions?|"
@@ -260,6 +264,7 @@ class _Article:
         self.dictionary = default_actors()
         self.places = [_find_mentions(s, article.entities, {"PLACE"}) for s in self.sentences]
         self.actors = [_find_mentions(s, article.entities, {"ARMED_ACTOR"}) for s in self.sentences]
+        self._persons: dict[int, list[Mention]] = {}
         counts: dict[str, int] = {}
         for e in article.entities:
             if e.country and e.type in ("PLACE", "ARMED_ACTOR"):
@@ -298,6 +303,28 @@ class _Article:
     def actor(self, mention: Mention | None) -> Actor | None:
         return self.dictionary.get(mention.entity.id) if mention else None
 
+    def person_at(self, index: int, pos: int) -> bool:
+        """A person's name (spaCy) opens the text at ``pos``, after an optional article."""
+        if index not in self._persons:
+            self._persons[index] = _find_mentions(self.sentences[index], self.article.entities, {"PERSON"})
+        lead = re.match(r"\s*(?:the\s+)?", self.sentences[index][pos:])
+        start = pos + (lead.end() if lead else 0)
+        return any(m.start == start for m in self._persons[index])
+
+    def specific(self, actor: Actor | None, other: Actor | None) -> Actor | None:
+        """"The rebels" in an article about M23 are M23: a generic description stands for
+        the named non-state group the article mentions most, unless that group is the
+        other side of the same event."""
+        if actor is None or not actor.generic:
+            return actor
+        named = [(e.count, e.id) for e in self.article.entities if e.type == "ARMED_ACTOR"]
+        for _, entity_id in sorted(named, reverse=True):
+            candidate = self.dictionary.get(entity_id)
+            if candidate is not None and not candidate.generic and candidate.kind == "non_state" \
+                    and candidate != other:
+                return candidate
+        return actor
+
     def last_populated_before(self, index: int, pos: int, noun: str | None = None) -> Entity | None:
         """What "the town" refers to: the last place called a town ("the town of
         X", "X town") in the last few sentences, else the last populated place."""
@@ -315,17 +342,57 @@ class _Article:
 
 
 def _town_cue(sentence: str, m: Mention) -> bool:
-    return bool(re.search(r"\b(?:town|city|village)s?\s+of\s+(?:the\s+)?$", sentence[max(0, m.start - 25):m.start], re.I)
-                or re.match(r"^\s+(?:town|city|village)\b", sentence[m.end:m.end + 10], re.I))
+    return bool(re.search(r"\b(?:town|city|village|township)s?\s+of\s+(?:the\s+)?$", sentence[max(0, m.start - 25):m.start], re.I)
+                or re.match(r"^\s+(?:town|city|village|township)\b", sentence[m.end:m.end + 12], re.I)
+                or TOWN_AFTER.match(sentence[m.end:m.end + 60]))
+
+
+def _bare_names_populated(doc: _Article, index: int, targets: list[Target], passive_verb: int | None,
+                          obj_start: int | None) -> list[Target]:
+    """A name GeoNames lacks that an armed actor captured ("the rebels seized X on
+    Sunday", "X was overrun by jihadists", "X fell to"): a village, unless the words after
+    it make it a feature ("X airport"). GeoNames has every place of 500 people or more, so
+    what an armed group takes under a bare name it lacks is mostly a small village."""
+    sentence = doc.sentences[index]
+    out: list[Target] = []
+    bare = False
+    for n, t in enumerate(targets):
+        place = t.place
+        if place is None or t.populated or not t.named or t.resolved_from != "named" or place.feature_code:
+            out.append(t)
+            continue
+        m = next((m for m in doc.places[index] if m.entity.id == place.id
+                  and (obj_start is None or m.start >= obj_start)
+                  and (passive_verb is None or m.end <= passive_verb)), None)
+        if m is not None and n == 0:
+            bare = (obj_start is not None and not sentence[obj_start:m.start].strip()) or (
+                passive_verb is not None and bool(re.fullmatch(
+                    r"\s+(?:(?:was|were|has\s+been|had\s+been|is|are)\s+(?:\w+ly\s+|now\s+|also\s+)?)?",
+                    sentence[m.end:passive_verb], re.I)))
+        if bare and m is not None and _place_kind_after(sentence, m.end):
+            out.append(Target(place, True, True, "named"))
+        else:
+            out.append(t)
+    return out
+
+
+FEATURE_AFTER = re.compile(
+    # "X oil field", "X province"; an apposition naming a feature: "X, the steel plant in Y".
+    r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|district|region|dam|"
+    r"crossing|desert|road|highway|countryside|outskirts|station|offices?|building|compound|prison|jail|hospital|"
+    r"palace|barracks|garrison|camp|checkpoint|post|port|bridge|headquarters)\b"
+    # (not "X, the headquarters of Y district" nor "X, a port town": towns)
+    r"|^,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:oil|gas|air|military|steel)?\s*(?:field|base|airport|dam|"
+    r"crossing|station|building|compound|prison|hospital|palace|barracks|garrison|camp|checkpoint|bridge|plant|"
+    r"factory|works|mine|refinery|complex)\b(?!\s+(?:town|city|village))"
+    # "Toyota pickups", "Kalashnikov rifles": a name used for what was taken, not a place.
+    r"|^\s+(?:pickups?|trucks?|rifles?|guns?|vehicles?|tanks?|missiles?|drones?|helicopters?|jets?)\b",
+    re.IGNORECASE)
 
 
 def _place_kind_after(sentence: str, end: int) -> bool:
-    """False when the words after a place make it a feature: 'X oil field', 'X province'."""
-    return not re.match(r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|"
-                        r"district|region|dam|crossing|desert|road|highway|countryside|outskirts|station|"
-                        r"offices?|building|compound|prison|jail|hospital|palace|barracks|garrison|camp|"
-                        r"checkpoint|post|port|bridge|headquarters)\b",
-                        sentence[end:end + 40], re.IGNORECASE)
+    """False when the words after a place make it a feature or a thing, not a town."""
+    return not FEATURE_AFTER.match(sentence[end:end + 60])
 
 
 def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[list[Target], str]:
@@ -435,7 +502,10 @@ def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> st
     prefix = sentence[:trigger_start]
     clause = prefix[max(prefix.rfind(","), prefix.rfind(";"), 0):]
     following = doc.sentences[index + 1] if index + 1 < len(doc.sentences) else ""
-    if DENIED.search(sentence) or DENIED.search(following[:120]) and "claim" in following.lower():
+    # "… it had taken Bakhmut. The army denied that Bakhmut fell": a denial in the next
+    # sentence counts when it is about a claim or a capture.
+    if DENIED.search(sentence) or DENIED.search(following[:160]) and (
+            "claim" in following.lower() or CAPTURE_VERB.search(following)):
         return "denied"
     stripped = prefix.strip().lstrip("\"“'‘")
     if trigger.lower().endswith("ing") and not stripped:
@@ -523,12 +593,13 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
         stop = TARGET_STOP.search(sentence, obj_start)
         obj_end = stop.start() if stop else len(sentence)
         now_held = bool(NOW_HELD.match(word))
+        under = bool(UNDER_CONTROL.search(word))
         if now_held and not re.match(r"^\s+by\b", after, re.I):
             continue
         # Passive needs a participle: "were gaining ground" is progressive, not passive.
         participle = bool(re.search(r"(?:ed|en|run)$", word, re.I))
         passive = (not state and participle and bool(PASSIVE_BEFORE.search(sentence[:verb.start()]))) \
-            or bool(FELL.match(word)) or now_held
+            or bool(FELL.match(word)) or now_held or under
         if FELL.match(word) and not re.match(r"^\s+(?:to|into\s+the\s+hands\s+of)\b", after, re.I):
             continue
         actor1: Actor | None = None
@@ -546,7 +617,8 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                 ref = doc.last_populated_before(index, 0, "town")
                 targets, kind = ([Target(ref, True, True, "anaphor")] if ref else []), "populated"
             by = [m for m in doc.actors[index] if m.start >= verb.end()
-                  and re.search(r"\b(?:by|to|of)\s+(?:the\s+)?$", sentence[verb.end():m.start][-30:])]
+                  and (re.search(r"\b(?:by|to|of)\s+(?:the\s+)?$", sentence[verb.end():m.start][-30:])
+                       or (under and m.start - verb.end() < 30))]
             actor1 = doc.actor(by[0]) if by else None
         else:
             head = sentence[obj_start:obj_start + 40]
@@ -554,6 +626,8 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                     any(obj_start <= m.start < obj_start + 40 for m in doc.places[index])
                     or POPULATED_NOUN.search(head) or NONPOP_NOUN.search(head)):
                 continue
+            if doc.person_at(index, obj_start):
+                continue  # "troops captured Abu Bakr al-Suri, a commander, in Idlib": a person
             targets, kind = _describe_target(doc, index, obj_start, obj_end)
             # The subject: the first actor of the clause that holds the verb, after
             # any "X said (that)", and not one named as a backer or a target.
@@ -566,7 +640,11 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             actor1 = doc.actor(before[0]) if before else None
         if not targets:
             continue
+        if actor1 is not None or ARMED_NOUN.search(sentence[:verb.start()]):
+            targets = _bare_names_populated(doc, index, targets, verb.start() if passive else None,
+                                            None if passive else obj_start)
         actor2 = _actor2(doc, index, obj_start if not passive else 0, obj_end if not passive else verb.start(), actor1)
+        actor1, actor2 = doc.specific(actor1, actor2), doc.specific(actor2, actor1)
         modality = _modality(doc, index, verb.start(), word)
         for target in targets:
             country = doc.place_country(target.place, index)
@@ -673,7 +751,12 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         # Positions near a town are not the town: the populated flag is part of the key.
         kind = f"capture:{d.target.populated if d.target else False}" if d.sub_event_type in CAPTURE_SUBTYPES \
             else d.sub_event_type
-        key = (kind, place.id if place and (d.target and d.target.named) else f"s{d.sentence_index}")
+        # Two spellings of one village GeoNames lacks (Maiorsk / Mayorsk) are one place.
+        if place is None or not (d.target and d.target.named):
+            where = f"s{d.sentence_index}"
+        else:
+            where = place.id if place.geonames_id else f"place:{skeleton(place.name)}"
+        key = (kind, where)
         if key not in best:
             order.append(key)
             best[key] = d

@@ -34,7 +34,7 @@ from pipelines.text import fold, is_ascii_latin, skeleton
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: "Congo" names the DRC
 ADMIN1_FILE = Path(__file__).parent / "data" / "geonames_admin1.tsv"
 TEXT_MODULE = Path(__file__).parent / "text.py"
 
@@ -45,11 +45,16 @@ CAPITAL = "PPLC"
 REGION = "ADM1"
 COUNTRY = "PCLI"
 
+# A match on the consonant skeleton alone picks a place of at least this many people
+# (or one in a region the article names): see Gazetteer.resolve.
+LOOSE_MIN_POPULATION = 10_000
+
 # Common English names of countries that GeoNames spells otherwise.
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "US": ("USA", "U.S.", "America"),
     "GB": ("UK", "U.K.", "Britain", "Great Britain"),
-    "CD": ("DR Congo", "DRC", "Democratic Republic of Congo", "Democratic Republic of the Congo"),
+    # Plain "Congo" in news copy is the DRC; the other one is "Republic of Congo".
+    "CD": ("Congo", "DR Congo", "DRC", "Democratic Republic of Congo", "Democratic Republic of the Congo"),
     "CI": ("Ivory Coast",),
     "MM": ("Burma",),
     "PS": ("Palestine", "Palestinian territories", "West Bank", "Gaza Strip"),
@@ -196,6 +201,16 @@ class Gazetteer:
                 score += 1.5
             if not exact and not _close_spelling(fold(surface), fold(place.name)):
                 continue  # consonants agree by accident: "Syrian" / Suran, "Maiorsk" / Staromaiorske
+            # A loose spelling of a small place is more often another village GeoNames lacks
+            # (Kawlin / Kalein, Mayorsk / Morske) than a transliteration: only towns big
+            # enough to be written many ways, or places in a region the article names; and
+            # never outside the regions the article names in that country (Minbya in
+            # Rakhine is not Minbu in Magway).
+            if not exact:
+                named_regions = {r for c, r in context.regions if c == place.country}
+                if (named_regions and place.admin1 not in named_regions) or (
+                        place.population < LOOSE_MIN_POPULATION and place.admin1 not in named_regions):
+                    continue
             # Outside the article's countries only a place's main name counts, with
             # a cue or a large population: alternate names include "Africa", "More".
             if exact and not (in_country or region or place.feature_code == COUNTRY or (

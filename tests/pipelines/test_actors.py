@@ -71,3 +71,14 @@ def test_a_duplicate_alias_across_actors_names_file_and_entry() -> None:
 def test_malformed_entries_are_rejected_with_a_clear_error(bad: dict[str, object], message: str) -> None:
     with pytest.raises(ActorDictionaryError, match=message):
         parse_actors({"actors": [entry(**bad)]}, Path("actors.yaml"))
+
+
+def test_generic_descriptions_are_actors_and_named_groups_win() -> None:
+    actors = default_actors()
+    found = [(m.surface, m.actor.id, m.actor.generic) for m in actors.find("Islamist rebels and M23 rebels clashed.")]
+    assert found == [("Islamist rebels", "jihadists", True), ("M23 rebels", "m23", False)]
+
+
+def test_a_description_before_a_name_is_not_a_second_actor() -> None:
+    found = [m.actor.id for m in default_actors().find("the Syrian rebel group Jaish al-Islam said")]
+    assert found == ["jaish_al_islam"]

@@ -80,3 +80,17 @@ def test_in_an_article_about_two_countries_a_village_is_in_the_country_its_sente
     places = places_of("Moscow said Russian troops attacked Ukraine again. Ukrainian officials said Russian units "
                        "entered the village of Sokil, about 25 km north of Donetsk, on Friday.")
     assert places["Sokil"].country != "RU"
+
+
+def test_a_possessive_country_is_context_and_a_country_name_is_not_a_demonym() -> None:
+    text = "Sudan's army retook Wad Madani. Rebels overran Mbessa, a town in the Central African Republic."
+    entities = tag_entities(article(text), use_spacy=False)
+    places = {e.mentions[0]: (e.name, e.country, e.feature_code) for e in entities if e.type == "PLACE"}
+    assert places["Wad Madani"] == ("Wad Medani", "SD", "PPL")  # needs SD in context
+    assert places["Central African Republic"][1:] == ("CF", "PCLI")
+    assert places["Mbessa"] == ("Mbessa", None, None)  # "X, a town in": a place GeoNames lacks
+
+
+def test_a_name_only_a_capture_verb_calls_a_place_is_vetoed_by_a_person_name() -> None:
+    text = "Syrian troops captured Abu Bakr al-Suri in Idlib on Monday."
+    assert not any(e.type == "PLACE" and "Abu Bakr al-Suri" in e.mentions for e in tag_entities(article(text)))

@@ -103,9 +103,12 @@ def test_passive_voice_with_fell_to() -> None:
 
 
 def test_several_towns_in_one_sentence_give_several_events() -> None:
-    events = town_alerts(events_of("Ukrainian forces recaptured the villages of Robotyne, Staromaiorske and "
-                                   "Urozhaine in Ukraine, the general staff reported."))
-    assert len(events) == 3 and {e.actor1_id for e in events} == {"actor:ua_forces"}
+    # Robotyne is not in GeoNames cities500: named, in Ukraine, but not geocoded.
+    events = [e for e in captures(events_of("Ukrainian forces recaptured the villages of Robotyne, Staromaiorske "
+                                            "and Urozhaine in Ukraine, the general staff reported."))
+              if e.populated_place and e.location]
+    assert [e.location for e in events] == ["Robotyne", "Staromaiorske", "Urozhaine"]
+    assert {e.actor1_id for e in events} == {"actor:ua_forces"} and {e.country_code for e in events} == {"UA"}
 
 
 @pytest.mark.parametrize("text", [

@@ -66,3 +66,15 @@ def test_a_loose_spelling_keeps_the_first_letter_a_prefix_makes_another_place() 
     # Consonants of "Maiorsk" are in "Staromaiorske" too; the prefix makes it another village.
     match = default_gazetteer().resolve("Maiorsk", Context(frozenset({"UA"})))
     assert match is None or not fold(match.place.name).startswith("staro")
+
+
+def test_a_loose_spelling_of_a_small_village_is_not_taken_for_another_village() -> None:
+    # Kawlin (Sagaing) is not in cities500; Kalein (a village of 2,000 near Yangon) only
+    # shares its consonants. Unresolved is better than wrong.
+    assert default_gazetteer().resolve("Kawlin", Context(frozenset({"MM"})), cue=True) is None
+
+
+def test_a_loose_spelling_must_be_in_the_region_the_article_names() -> None:
+    myanmar = Context(frozenset({"MM"}))
+    assert default_gazetteer().resolve("Minbya", myanmar) is not None  # Minbu, a town in Magway
+    assert default_gazetteer().resolve("Minbya", Context(myanmar.countries, frozenset({("MM", "Rakhine")}))) is None
