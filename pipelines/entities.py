@@ -58,14 +58,21 @@ REGION_SUFFIX = re.compile(r"^\s+(?:province|governorate|region|oblast|state|dis
                            r"county|department)\b", re.IGNORECASE)
 PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near|outside|around|at|"
                        r"from|of|into|toward|towards|to)\s+(?:the\s+)?)$", re.IGNORECASE)
-UNNAMED_CUE = re.compile(r"\b(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of\s+$", re.IGNORECASE)
+UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of|"
+                         r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as))\s+$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
-TOWN_AFTER = re.compile(r"^(?:,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
+TOWN_AFTER = re.compile(r"^(?:,\s+(?:a|an|the)\s+(?:(?!(?:in|of|at|from|near|for)\s)[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
                         r"(?:district|provincial|regional|state)\s+capital)(?:\s*[,.;)]|\s+(?:of|in|on|near|north|"
                         r"south|east|west|about|some|located|that|which|where|with|close|\d))"
                         r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
                         r"and|was|has|had|is|after|from|last|this|\d)))", re.IGNORECASE)
+# The later items of a list opened by a town cue or a capture verb: "the towns of A, B, C
+# and D", "seized A, B and C" (only the first item follows the cue itself).
+_LIST_ITEM = r"(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Z][\w'’‘ʼ-]*(?:\s+(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Za-z][\w'’‘ʼ-]*){0,2}"
+LIST_REST = re.compile(rf"(?:\s+{_LIST_ITEM},)*\s+{_LIST_ITEM}(?:,|,?\s+and|\s+as\s+well\s+as)\s+$")
+PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localities)\s+"
+                        r"(?:of|include[sd]?|including|such\s+as)\s+$", re.IGNORECASE)
 # Weaker cues, for a name GeoNames lacks: the object of a capture verb ("rebels seized X
 # on Sunday"), or its passive subject ("X was captured by", "X fell to"). spaCy may veto
 # these (a person or an organisation), never the town cues above.
@@ -191,8 +198,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
     for run in runs:
         tokens: list[tuple[int, int]] = []
         for m in _TOKEN_SPLIT.finditer(run.group()):
-            if m.group().rstrip(".") in TITLES:
-                break  # the rest is a person's name
+            if m.group().rstrip(".") in TITLES and run.group()[m.start() - 1:m.start()] != "-":
+                break  # the rest is a person's name (not "Taybat al-Imam": a particle's name)
             tokens.append((m.start() + run.start(), m.end() + run.start()))
         i = 0
         while i < len(tokens):
@@ -217,7 +224,10 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                                      or (j == len(tokens) and FELL_AFTER.match(text[end:end + 40]))):
                     # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.
                     hit = PlaceMention(start, end, surface, None, False)
-                elif j - i <= 3 and ((i == 0 and CAPTURE_BEFORE.search(before))
+                elif j - i <= 3 and i == 0 and _listed_after(text, start, PLURAL_CUE):
+                    hit = PlaceMention(start, end, surface, None, False)
+                elif j - i <= 3 and ((i == 0 and (CAPTURE_BEFORE.search(before)
+                                                  or _listed_after(text, start, CAPTURE_BEFORE)))
                                      or (j == len(tokens) and PASSIVE_AFTER.match(text[end:end + 40]))):
                     # "Rutshuru Centre" is the town of Rutshuru.
                     tail = re.search(r"\s+(\w+)$", surface)
@@ -233,6 +243,14 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
             else:
                 i += 1
     return found
+
+
+def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
+    """The name at ``start`` is a later item of a list that ``cue`` opens ("the towns of
+    A, B and C", "seized A, B and C"); the cue pattern ends in whitespace."""
+    window = text[max(0, start - 160):start]
+    rest = LIST_REST.search(window)
+    return rest is not None and bool(cue.search(window[:rest.start()] + " "))
 
 
 def annotate(article: Article, gazetteer: Gazetteer | None = None,

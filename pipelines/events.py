@@ -33,7 +33,13 @@ from dataclasses import dataclass
 
 from pipelines.actors import Actor, default_actors
 from pipelines.dates import resolve_date
-from pipelines.entities import CONFLICT_KEYWORDS, REGION_SUFFIX, TOWN_AFTER, full_text
+from pipelines.entities import (
+    CAPTURE_BEFORE,
+    CONFLICT_KEYWORDS,
+    REGION_SUFFIX,
+    TOWN_AFTER,
+    full_text,
+)
 from pipelines.gazetteer import COUNTRY, REGION, default_gazetteer
 from pipelines.text import skeleton, split_sentences
 from schemas.models import Article, Entity, Event
@@ -61,7 +67,7 @@ CAPTURE_VERB = re.compile(
     r"(?:full\s+|complete\s+|total\s+)?(?:control|[\w-]+(?:\s+[\w-]+)?\s+control)\b)|"
     r"(?:re)?captur(?:e|es|ed|ing)|seiz(?:e|es|ed|ing)|(?:re)?t(?:ook|ake|akes|aken|aking)|"
     r"overr(?:an|un|uns|unning)|secur(?:e|es|ed|ing)|liberat(?:e|es|ed|ing)|"
-    r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|fell|falls|fallen|"
+    r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|restor(?:e|es|ed|ing)|fell|falls|fallen|"
     # A change of hands told as a state: "the rebels are now in control of the town of X",
     # "It is now controlled by the militants" (not "still in control": no change).
     r"(?<!still\s)(?:is|are|was|were|now)\s+(?:now\s+)?in\s+(?:full\s+|complete\s+|total\s+)?control|"
@@ -76,7 +82,21 @@ ARMED_NOUN = re.compile(r"\b(?:forces|troops|army|rebels?|militants?|jihadists?|
 NEGATED = re.compile(r"\b(?:not|never|no\s+longer|failed\s+to|unable\s+to|n't)\s+(?:yet\s+|been\s+)?$",
                      re.IGNORECASE)
 # These verbs capture territory only with "control of" or a place as object.
-WEAK_VERB = re.compile(r"^(?:re)?(?:t(?:ook|ake|akes|aken|aking)|gain\w*|wrest\w*|secur\w*)$", re.IGNORECASE)
+WEAK_VERB = re.compile(r"^(?:re)?(?:t(?:ook|ake|akes|aken|aking)|gain\w*|wrest\w*|secur\w*)$|^restor", re.IGNORECASE)
+# "made steady gains around Damascus", "gaining support across the region": plain "gain"
+# changes hands only with "control of" ("regained the town" is a capture).
+GAIN = re.compile(r"^gain", re.IGNORECASE)
+# "restored security to the town" is not a capture; "restored Singa city from the RSF" is:
+# the object must open with the place or the town noun.
+RESTORE = re.compile(r"^restor", re.IGNORECASE)
+RESTORED_OBJECT = re.compile(r"^\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:town|city|village)\b", re.IGNORECASE)
+# "The RSF had captured the city on June 29." told without attribution: earlier than the
+# news ("Russia said its forces had captured X" is reported speech, not background).
+PLUPERFECT = re.compile(r"\bhad\s+(?:\w+ly\s+|already\s+|first\s+)?$", re.IGNORECASE)
+# "intensified their attacks to capture Marib", "moved to take the town": an aim, unless
+# the infinitive says it was done ("managed to capture").
+INFINITIVE = re.compile(r"\bto\s+$", re.IGNORECASE)
+DONE_INFINITIVE = re.compile(r"\b(?:managed|succeeded|went\s+on|continued|used)\s+to\s+$", re.IGNORECASE)
 CONTROL_OF = re.compile(r"^\s*(?:back\s+)?(?:(?:full|complete|total|effective)\s+)?control\s+(?:of|over)\s+|^\s*back\s+",
                         re.IGNORECASE)
 PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|also\s+|now\s+|finally\s+|fully\s+)?$",
@@ -390,6 +410,12 @@ FEATURE_AFTER = re.compile(
     re.IGNORECASE)
 
 
+# What makes "the town" a description rather than an anaphor: a modifier right after it.
+POST_MODIFIER = re.compile(r"^\s*(?:['’]s\b|held|controlled|run|(?:that|which|where|who|whose)\b|of\b|in\s+(?!(?:a|an|the)\b)|"
+                           r"near|closest|nearest|(?:north|south|east|west)\w*|along|on\s+the\s+(?:road|highway|border)|"
+                           r"[A-Z])")
+
+
 def _place_kind_after(sentence: str, end: int) -> bool:
     """False when the words after a place make it a feature or a thing, not a town."""
     return not FEATURE_AFTER.match(sentence[end:end + 60])
@@ -428,7 +454,7 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
         targets = [places[0]]
         for prev, nxt in zip(places, places[1:]):
             gap = sentence[prev.end:nxt.start]
-            if re.fullmatch(r"(?:\s+[A-Z]\w+)?\s*(?:,|and|,\s*and)\s*(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?",
+            if re.fullmatch(r"(?:\s+[A-Z]\w+)?\s*(?:,|and|,\s*and|as\s+well\s+as)\s*(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?",
                             gap):
                 targets.append(nxt)
             else:
@@ -442,10 +468,10 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     assert noun is not None
     rest = sentence[noun.end():end]
     named = [p for p in places if p.start >= noun.end()]
-    if named and re.match(r"^\s+of\s+$", sentence[noun.end():named[0].start]):
+    if named and re.match(r"^\s+(?:of|include[sd]?|including|such\s+as)\s+$", sentence[noun.end():named[0].start]):
         targets = [named[0]]
         for prev, nxt in zip(named, named[1:]):
-            if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[prev.end:nxt.start]):
+            if re.fullmatch(r"\s*(?:,|and|,\s*and|as\s+well\s+as)\s*", sentence[prev.end:nxt.start]):
                 targets.append(nxt)
             else:
                 break
@@ -455,7 +481,12 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
                                    r"(?:\w+\s+)?$", before):
         ref = named[0].entity if named else None
         return [Target(ref, True, False, "unnamed")], kind
-    if re.match(r"^\s*(?:$|,|on\b|in\s+(?:a|an|the)\b|after\b|from\b)", rest) and "the" in before.split()[-1:]:
+    definite = "the" in before.split()[-1:]
+    if definite and noun.group(2) and not re.match(r"^\s+of\b", rest):
+        return [], kind  # "the towns": those named before, each with its own capture
+    # "the town" with no modifier after it ("retook the town soon after troops left") is the
+    # town named before; "the town held by IS", "the town closest to X" describe another.
+    if definite and not POST_MODIFIER.match(rest):
         ref = doc.last_populated_before(index, pos, noun.group(1).lower())
         return ([Target(ref, True, True, "anaphor")] if ref else []), kind
     # "The key town that was seized Monday, Bunagana, is …": the name in apposition.
@@ -481,12 +512,18 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
             continue
         sentence = doc.sentences[i]
         for m in doc.places[i]:
-            if not doc.populated(m):
+            # "… retook a strategic town in X region. … took Gambale": the place the next
+            # sentences say was taken is the town described.
+            taken = m.entity.feature_code is None and CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
+            if not doc.populated(m) and not taken:
                 continue
-            if regions and m.entity.admin1 not in {r.name for r in regions}:
+            # (a place GeoNames lacks has no region to contradict the description's)
+            if regions and m.entity.admin1 is not None and m.entity.admin1 not in {r.name for r in regions}:
                 continue
             cue = (re.search(r"(\bneighbou?ring\s+)?\b(town|city|village)\s+of\s+$", sentence[max(0, m.start - 35):m.start], re.I)
-                   or re.match(r"^\s+()(town|city|village)\b", sentence[m.end:m.end + 10], re.I))
+                   or re.match(r"^\s+()(town|city|village)(?:ship)?\b", sentence[m.end:m.end + 12], re.I))
+            if not cue and taken:
+                return [Target(m.entity, True, True, "description")]
             # "the neighbouring town of X", "north-west of X city": another town, a landmark.
             if not cue or cue.group(1) or re.search(r"\b(?:north|south|east|west)[\w-]*\s+of\s+(?:the\s+)?$",
                                                     sentence[max(0, m.start - 30):m.start], re.I):
@@ -513,9 +550,10 @@ def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> st
     if HYPOTHETICAL.search(clause) or (re.search(r"\b(?:after|once|when)\b", clause, re.I)
                                        and FUTURE.search(sentence)):
         return "hypothetical"
-    if PLANNED.search(prefix[-60:]):
+    if PLANNED.search(prefix[-60:]) or (INFINITIVE.search(prefix) and not DONE_INFINITIVE.search(prefix)):
         return "planned"
-    if LONG_AGO.search(sentence) or EARLIER_THAN.search(prefix[-100:]):
+    if LONG_AGO.search(sentence) or EARLIER_THAN.search(prefix[-100:]) or (
+            PLUPERFECT.search(prefix) and not ATTRIBUTION.search(sentence)):
         return "background"
     year = YEAR.search(sentence)
     published = doc.article.published
@@ -577,6 +615,11 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
         if not took_over and re.match(r"^\s+(?:part|place|over|off|up|care|note|steps?|responsibility|advantage)\b",
                                       after, re.I):
             continue
+        if GAIN.match(word) and not CONTROL_OF.match(after):
+            continue
+        if RESTORE.match(word) and not CONTROL_OF.match(after) and not RESTORED_OBJECT.match(after) and not any(
+                verb.end() < m.start <= verb.end() + 5 for m in doc.places[index]):
+            continue
         state = STATE_OF_CONTROL.search(word)
         if state:
             # "… are in control of the town of X": a state, so the holder must be armed.
@@ -610,6 +653,11 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             comma = sentence.rfind(",", clause_start, verb.start())
             if comma > 0 and re.match(r"^\s*(?:the|a|an)\s", sentence[comma + 1:verb.start()], re.I):
                 clause_start = comma + 1
+            # "The monitor confirmed that the towns were taken": the subject follows "that".
+            that = list(re.finditer(r"\b(?:said|says|confirmed|reported|claimed|announced|stated|added|"
+                                    r"showed|indicated|denied)\s+that\s", sentence[clause_start:verb.start()]))
+            if that:
+                clause_start += that[-1].end()
             targets, kind = _describe_target(doc, index, clause_start, verb.start())
             if not targets and re.fullmatch(r"\s*(?:it|It)\s+(?:is|was|has\s+been|had\s+been)\s+(?:now\s+)?",
                                             sentence[clause_start:verb.start()]):
@@ -634,10 +682,17 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             said = list(re.finditer(r"\b(?:said|says|reported|reports|claimed|that|since)\b", sentence[:verb.start()]))
             clause_start = said[-1].end() if said and said[-1].group() != "since" else 0
             before = [m for m in doc.actors[index] if clause_start <= m.start and m.end <= verb.start()
-                      and not re.search(r"(?:backed|supported|aided|by|against|with)\s+(?:the\s+)?$",
+                      and not re.search(r"(?:backed|supported|aided|by|against|with|from)\s+(?:the\s+)?$",
                                         sentence[max(0, m.start - 20):m.start])
                       and not re.match(r"^-(?:backed|held|led)", sentence[m.end:m.end + 8])]
             actor1 = doc.actor(before[0]) if before else None
+            # "The Sudanese army said its forces restored X": the speaker's own forces.
+            own = re.match(r"\s*(?:its|their)\s+(?:own\s+)?(?:forces|troops|fighters|units|soldiers)\b",
+                           sentence[clause_start:verb.start()])
+            if own and said:
+                speaker = [m for m in doc.actors[index] if m.end <= said[-1].start()]
+                if speaker:
+                    actor1 = doc.actor(speaker[-1])
         if not targets:
             continue
         if actor1 is not None or ARMED_NOUN.search(sentence[:verb.start()]):
