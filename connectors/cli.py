@@ -220,6 +220,9 @@ def cmd_notify(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
     from connectors.service import ConfigError, load_config, notifier_for
     from connectors.store import Store, default_db
 
+    from connectors.logs import quiet_clients
+
+    quiet_clients(args.verbose)
     config = load_config(args.config)
     if config.notify is None or not config.notify.channels:
         raise ConfigError(f"{args.config}: notify: no channels configured")
@@ -250,9 +253,10 @@ def cmd_stream(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from connectors.kafka import KafkaUnavailable
     from pipelines import streaming
 
+    from connectors.logs import quiet_clients
+
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    for chatty in ("kafka", "elastic_transport", "apache_beam"):  # their INFO is per request
-        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    quiet_clients(args.verbose)
     try:
         result = streaming.run(beam_args, wait=False)
     except (EsUnavailable, KafkaUnavailable) as exc:
@@ -277,10 +281,11 @@ def cmd_stream(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 
 def cmd_run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
-    from connectors.logs import configure_logging
+    from connectors.logs import configure_logging, quiet_clients
     from connectors.service import Service, load_config
     config = load_config(args.config)
     configure_logging(config.log_format, logging.DEBUG if args.verbose else logging.INFO)
+    quiet_clients(args.verbose)
     return Service(config, beam_args).run(once=args.once)
 
 

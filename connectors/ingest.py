@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from connectors.feeds import FeedEntry
 from connectors.http import Fetcher, FetchSettings
@@ -185,12 +185,17 @@ class Ingest:
                     self.on_read(item)
         # Not marked seen, and the feed's validators were kept (a poll with new entries):
         # due again at once, the next round reads the rest.
-        for url in (dropped | deferred) & set(feeds):
-            schedule = self.store.schedule(url)
-            if schedule is not None:
-                self.store.put_schedule(replace(schedule, next_poll=now))
+        self.due_in((dropped | deferred) & set(feeds), 0.0)
         self.metrics.failed(failures)
         return Collected(raw, failures, keys)
+
+    def due_in(self, feeds: Iterable[str], seconds: float) -> None:
+        """Make ``feeds`` due ``seconds`` from now (entries of theirs left unread or unsent)."""
+        when = datetime.now(UTC) + timedelta(seconds=seconds)
+        for url in feeds:
+            schedule = self.store.schedule(url)
+            if schedule is not None:
+                self.store.put_schedule(replace(schedule, next_poll=when))
 
     def _poll(self, schedule: Schedule) -> PollResult | None:
         if self.stop.is_set():

@@ -20,6 +20,7 @@ streaming job's deterministic Elasticsearch ids make a re-sent record harmless.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -49,6 +50,8 @@ class KafkaSettings(BaseModel):
     sasl_mechanism: str | None = None
     sasl_plain_username: str | None = None
     sasl_plain_password: str | None = Field(default=None, repr=False)
+    bootstrap_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a client tries to reach a broker before it reports Kafka unavailable")
 
     @property
     def topics(self) -> tuple[str, str, str]:
@@ -57,7 +60,8 @@ class KafkaSettings(BaseModel):
     def client_config(self) -> dict:
         """Connection options shared by producer, consumer and admin client."""
         config: dict = {"bootstrap_servers": self.bootstrap_servers.split(","),
-                        "security_protocol": self.security_protocol}
+                        "security_protocol": self.security_protocol,
+                        "bootstrap_timeout_ms": int(self.bootstrap_timeout_seconds * 1000)}
         optional = {"ssl_cafile": self.ssl_cafile, "sasl_mechanism": self.sasl_mechanism,
                     "sasl_plain_username": self.sasl_plain_username,
                     "sasl_plain_password": self.sasl_plain_password}
@@ -69,9 +73,28 @@ class KafkaUnavailable(RuntimeError):
     """The broker cannot be reached; the message names it and the reason."""
 
 
+def probe(settings: KafkaSettings, timeout: float = 2.0) -> None:
+    """KafkaUnavailable unless some bootstrap server accepts a TCP connection.
+
+    Checked before a kafka-python client is built: a client whose bootstrap
+    fails leaves its IO thread and sockets behind (kafka-python 3.0), and the
+    service and the job retry for as long as an outage lasts.
+    """
+    errors = []
+    for server in settings.bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return
+        except (OSError, ValueError) as exc:
+            errors.append(f"{server}: {exc}")
+    raise KafkaUnavailable(f"{settings.bootstrap_servers}: cannot reach Kafka: {'; '.join(errors)}")
+
+
 def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = None) -> None:
     """Create the topics that do not exist yet (idempotent)."""
     wanted = list(topics or settings.topics)
+    probe(settings)
     try:
         admin = KafkaAdminClient(client_id="newswatch-admin", **settings.client_config())
     except KafkaError as exc:
@@ -103,6 +126,7 @@ def delete_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
 
 def make_producer(settings: KafkaSettings, client_id: str = "newswatch") -> KafkaProducer:
     """A producer that writes each record once per send and waits for every replica."""
+    probe(settings)
     try:
         return KafkaProducer(
             client_id=client_id, acks="all", enable_idempotence=True,
@@ -138,8 +162,10 @@ class Publisher:
 
     def flush(self, timeout: float = 60.0) -> int:
         """Wait for all sends; return how many were acknowledged."""
-        self.producer.flush(timeout=timeout)
+        # Taken first: after a failed flush the caller sends the round again,
+        # and these futures must not fail the next flush too.
         pending, self._pending = self._pending, []
+        self.producer.flush(timeout=timeout)
         for future in pending:
             future.get(timeout=timeout)  # raises the send's error, if any
         return len(pending)
@@ -175,6 +201,7 @@ def consumer(settings: KafkaSettings, **overrides: object) -> KafkaConsumer:
     config: dict = {"group_id": settings.group_id, "enable_auto_commit": False,
                     "auto_offset_reset": "earliest", "client_id": "newswatch-stream"}
     config.update(overrides)
+    probe(settings)
     try:
         return KafkaConsumer(**config, **settings.client_config())
     except KafkaError as exc:

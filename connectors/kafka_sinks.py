@@ -5,6 +5,7 @@ an acknowledgement once Kafka has it. ``CommitOffsets`` commits a record's
 offset only when every document derived from it has been acknowledged by its
 writer (``OffsetLedger``): a data dependency, whatever the writers' delays, so
 what it commits has been acknowledged by Elasticsearch and Kafka (at-least-once).
+Both wait out a broker outage of up to ``patience`` seconds (``connectors.outage``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from connectors.kafka import KafkaSettings, Publisher, commit_offsets, start_offsets
+from connectors.outage import DEFAULT_PATIENCE, ride_out
 from schemas import Failure
 
 log = logging.getLogger(__name__)
@@ -29,21 +31,21 @@ READ, EXPECT, ACK = "read", "expect", "ack"
 class PublishFailures(beam.PTransform):
     """Failures to the dead-letter topic; outputs ``(ACK, "dead-letter", (input,))`` per acknowledged record."""
 
-    def __init__(self, settings: KafkaSettings) -> None:
+    def __init__(self, settings: KafkaSettings, patience: float = DEFAULT_PATIENCE) -> None:
         super().__init__()
-        self.settings = settings
+        self.settings, self.patience = settings, patience
 
     def expand(self, pcoll: beam.PCollection) -> beam.PCollection:
-        return pcoll | beam.ParDo(_FailurePublisher(self.settings))
+        return pcoll | beam.ParDo(_FailurePublisher(self.settings, self.patience))
 
 
 class _FailurePublisher(beam.DoFn):
-    def __init__(self, settings: KafkaSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: KafkaSettings, patience: float) -> None:
+        self.settings, self.patience = settings, patience
         self.buffer: list[tuple[Failure, Any, Any]] = []
 
     def setup(self) -> None:
-        self.publisher = Publisher(self.settings, client_id="newswatch-dead-letter")
+        self.publisher: Publisher | None = None  # opened at the first failure: it connects
 
     def start_bundle(self) -> None:
         self.buffer = []
@@ -51,12 +53,19 @@ class _FailurePublisher(beam.DoFn):
     def process(self, failure: Failure, timestamp: Any = beam.DoFn.TimestampParam,
                 window: Any = beam.DoFn.WindowParam) -> None:
         log.warning("dead letter: %s", failure.line())
-        self.publisher.failure(failure)
         self.buffer.append((failure, timestamp, window))
+
+    def _send(self, failures: list[Failure]) -> None:
+        if self.publisher is None:
+            self.publisher = Publisher(self.settings, client_id="newswatch-dead-letter")
+        for failure in failures:
+            self.publisher.failure(failure)
+        self.publisher.flush()
 
     def finish_bundle(self) -> Iterable[WindowedValue]:
         if self.buffer:
-            self.publisher.flush()
+            failures = [f for f, _, _ in self.buffer]
+            ride_out(lambda: self._send(failures), f"send {len(failures)} dead letter(s) to Kafka", self.patience)
         buffered, self.buffer = self.buffer, []
         for failure, timestamp, window in buffered:
             yield WindowedValue((ACK, "dead-letter", (failure.input,)), timestamp, [window])
@@ -144,8 +153,8 @@ class CommitOffsets(beam.DoFn):
     each time they complete records, their offsets are committed for the job's
     group. Outputs the commits made (``{"topic/partition": next offset}``)."""
 
-    def __init__(self, settings: KafkaSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: KafkaSettings, patience: float = DEFAULT_PATIENCE) -> None:
+        self.settings, self.patience = settings, patience
         self.run_id = uuid.uuid4().hex  # fixed when the pipeline is built: one ledger per run
 
     def process(self, fact: tuple[Any, ...]) -> Iterable[dict[str, int]]:
@@ -154,7 +163,8 @@ class CommitOffsets(beam.DoFn):
             if ledger is None:
                 # Where the reader started: a read that overtakes a lower one then
                 # stops the commit at the gap instead of skipping it.
-                start = start_offsets(self.settings, self.settings.articles_topic)
+                start = ride_out(lambda: start_offsets(self.settings, self.settings.articles_topic),
+                                 "read the committed offsets", self.patience)
                 ledger = _LEDGERS[self.run_id] = OffsetLedger(
                     {(self.settings.articles_topic, p): o for p, o in start.items()})
             if fact[0] == READ:
@@ -165,7 +175,7 @@ class CommitOffsets(beam.DoFn):
                 ledger.ack(fact[1], fact[2])
             moved = ledger.advance()
             if moved:  # under the lock: commits of one run never go backwards
-                commit_offsets(self.settings, moved)
+                ride_out(lambda: commit_offsets(self.settings, moved), "commit offsets", self.patience)
         if moved:
             commits = {f"{t}/{p}": o for (t, p), o in sorted(moved.items())}
             log.info("committed %s", commits)

@@ -35,3 +35,17 @@ def configure_logging(fmt: LogFormat = "json", level: int = logging.INFO,
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+# Client libraries that log every request (httpx at INFO) or every reconnect
+# attempt with a traceback (kafka-python at ERROR, elastic_transport at
+# WARNING). newswatch logs one line of its own when a server goes away and
+# when it is back (connectors/outage.py, connectors/kafka_source.py), so by
+# default only their worst is let through; ``-v`` shows everything.
+CHATTY = {"kafka": logging.CRITICAL, "elastic_transport": logging.ERROR, "httpx": logging.WARNING,
+          "apache_beam": logging.WARNING}
+
+
+def quiet_clients(verbose: bool = False) -> None:
+    for name, level in CHATTY.items():
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else level)

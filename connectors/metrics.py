@@ -57,6 +57,11 @@ class Metrics:
                                   registry=r)
         self.events = Counter("newswatch_events", "Events extracted", registry=r)
         self.alerts = Counter("newswatch_alerts", "New alerts announced", registry=r)
+        self.published = Counter("newswatch_published", "Articles acknowledged by Kafka (Kafka mode)",
+                                 registry=r)
+        self.publish_failures = Counter(
+            "newswatch_publish_failures", "Rounds Kafka did not take (Kafka mode; their entries are re-read)",
+            registry=r)
         self.websub_pushes = Counter(
             "newswatch_websub_pushes", "WebSub content deliveries, by result", ["result"],
             registry=r)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,7 +93,8 @@ class OpsServer:
             def log_message(self, format: str, *args: object) -> None:
                 log.debug("ops: %s " + format, self.address_string(), *args)
 
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self._httpd = server_class((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.2,),
                                         name="newswatch-ops", daemon=True)
@@ -123,3 +125,9 @@ class OpsServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    """The ops port on an IPv6 address (``ops.host: "::1"``)."""
+
+    address_family = socket.AF_INET6

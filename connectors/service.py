@@ -204,13 +204,29 @@ class Service:
 
     def publish(self, raw: list[RawDocument], failures: list[Failure], keys: list[str]) -> list[Alert]:
         """Kafka mode: the streaming job analyses; entries are marked seen once Kafka acknowledged them."""
-        from connectors.kafka import Publisher, ensure_topics, publish_round
+        from kafka.errors import KafkaError
+
+        from connectors.kafka import KafkaUnavailable, Publisher, ensure_topics, publish_round
         assert self.config.kafka is not None
-        if self.publisher is None:
-            ensure_topics(self.config.kafka)
-            self.publisher = Publisher(self.config.kafka)
-        articles, dead = publish_round(self.publisher, raw, failures)
+        try:
+            if self.publisher is None:
+                ensure_topics(self.config.kafka)
+                self.publisher = Publisher(self.config.kafka)
+            articles, dead = publish_round(self.publisher, raw, failures)
+        except (KafkaError, KafkaUnavailable) as exc:
+            # Not marked seen: their feeds' next polls read these entries again and
+            # the round is re-sent whole (the job's deterministic ids absorb copies).
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            wait = self.ops.publish_failed(reason, {d.feed_url for d in raw if d.feed_url})
+            log.warning("%s: Kafka did not take the round (%d new entries, read again in %.0f s): %s",
+                        self.config.kafka.bootstrap_servers, len(raw), wait, reason)
+            if self.publisher is not None:
+                self.publisher.close()
+                self.publisher = None
+            print(f"round: new={len(raw)} published=0 kafka_unavailable=1", file=self.out, flush=True)
+            return []
         self.store.mark_seen(keys, datetime.now(UTC).isoformat())
+        self.ops.published(articles)
         print(f"round: new={len(raw)} published={articles} dead_letters={dead}", file=self.out, flush=True)
         return []
 

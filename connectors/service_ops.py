@@ -14,7 +14,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -59,6 +59,8 @@ class ServiceOps:
         self.server: OpsServer | None = None
         self._beat = time.monotonic()
         self._rounds = 0
+        self._kafka_down: str | None = None  # why the last round could not be published
+        self._publish_failures = 0  # rounds in a row Kafka did not take
 
     def fetch_settings(self) -> FetchSettings:
         f = self.config.fetch
@@ -118,6 +120,25 @@ class ServiceOps:
         self.metrics.round_done(raw, articles, duplicates, events, new_alerts, datetime.now(UTC))
         self.beat()
 
+    def published(self, articles: int) -> None:
+        """Kafka mode: a round's articles were acknowledged by the broker."""
+        self.metrics.published.inc(articles)
+        self._kafka_down, self._publish_failures = None, 0
+        self.beat()
+
+    def publish_failed(self, reason: str, feeds: Iterable[str]) -> float:
+        """Kafka mode: the broker did not take a round. Its feeds are polled
+        again after a back-off (15 s, doubling, at most ``max_interval``), so
+        their entries are re-read and re-sent soon, without refetching every
+        page at full rate during a long outage. Returns the back-off."""
+        self.metrics.publish_failures.inc()
+        self._kafka_down = reason
+        self._publish_failures += 1
+        wait = min(self.policy.max_interval, 15.0 * 2 ** (self._publish_failures - 1))
+        self.ingest.due_in(feeds, wait)
+        self.beat()  # the loop is alive: waiting for the broker is its job
+        return wait
+
     # -- health -------------------------------------------------------------
 
     def beat(self) -> None:
@@ -134,6 +155,8 @@ class ServiceOps:
             return "stopping"
         if self._rounds == 0:
             return "first poll not finished"
+        if self._kafka_down:
+            return f"kafka: {self._kafka_down}"
         try:
             self.store.counts()
         except (sqlite3.Error, OSError) as exc:

@@ -66,7 +66,7 @@ class PolitenessConfig(_Section):
 
 class OpsConfig(_Section):
     enabled: bool = True
-    host: str = Field(default="127.0.0.1", description="Address to bind (IPv4); loopback by default")
+    host: str = Field(default="127.0.0.1", description="Address to bind, IPv4 or IPv6 (\"::1\"); loopback by default")
     port: int = Field(default=9464, ge=0, le=65535, description="0: any free port")
     stall_after_seconds: float = Field(
         default=1800, gt=0, description="/healthz fails when the loop has not beaten for this long")

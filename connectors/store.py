@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS imported_feeds (url TEXT PRIMARY KEY, title TEXT, add
 CREATE TABLE IF NOT EXISTS websub (
     topic TEXT PRIMARY KEY, hub TEXT, state TEXT NOT NULL, lease_expires TEXT,
     checked_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS websub_inbox (
+    doc_id TEXT PRIMARY KEY, topic TEXT NOT NULL, entry TEXT NOT NULL, received TEXT NOT NULL);
 """
 
 
@@ -288,6 +290,22 @@ class Store:
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO websub VALUES (?,?,?,?,?)",
                        (topic, hub, state, lease_expires, checked_at))
+
+
+    def put_pushed(self, topic: str, entries: Iterable[tuple[str, str]], received: str) -> None:
+        """Keep (doc id, entry JSON) pairs a hub pushed until they are seen (or expire)."""
+        with self._connect() as db:
+            db.executemany("INSERT OR IGNORE INTO websub_inbox VALUES (?,?,?,?)",
+                           [(doc_id, topic, entry, received) for doc_id, entry in entries])
+
+    def pushed(self, expired_before: str) -> list[tuple[str, str, str]]:
+        """(topic, entry JSON, received) of pushed entries not seen yet, oldest first;
+        forgets the seen ones and those received before ``expired_before``."""
+        with self._connect() as db:
+            db.execute("DELETE FROM websub_inbox WHERE received < ? OR doc_id IN (SELECT key FROM seen)",
+                       (expired_before,))
+            rows = db.execute("SELECT topic, entry, received FROM websub_inbox ORDER BY received").fetchall()
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 def _iso(when: datetime | None) -> str | None:

@@ -20,16 +20,21 @@ Secrets: each topic's secret is HMAC-SHA256(master secret, topic); the master
 secret comes from the environment, so the database holds no secret and a
 restart verifies pushes for subscriptions made before it.
 
-Delivery: a push is held in memory until the next round. A push lost to a
-crash is not lost for good: the feed is still polled (at the longest
-interval, as a safety net), and its entries are not marked seen.
+Delivery: a push's entries are written to the store (``websub_inbox``)
+before the hub gets its 202, and drained by every round until they are
+marked seen, i.e. until a round that read them has been stored or published.
+A crash or a failed round therefore loses nothing a hub handed us; an entry
+whose page keeps failing is dropped from the inbox after ``inbox_ttl`` (the
+feed's safety-net poll still finds it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import io
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -96,7 +101,8 @@ class WebSub:
     def __init__(self, store: Store, public_url: str, master_secret: str, metrics: Metrics,
                  lease_seconds: int = 864000, recheck: timedelta = timedelta(days=1),
                  renew_margin: timedelta = timedelta(hours=12),
-                 on_push: Callable[[], None] = lambda: None) -> None:
+                 on_push: Callable[[], None] = lambda: None,
+                 inbox_ttl: timedelta = timedelta(days=1)) -> None:
         self.store = store
         self.public_url = public_url.rstrip("/")
         self._master = master_secret
@@ -106,8 +112,8 @@ class WebSub:
         self.renew_margin = renew_margin
         self._on_push = on_push
         self._topics: dict[str, str] = {}  # topic id -> topic
-        self._lock = threading.Lock()
-        self._inbox: list[Pushed] = []
+        self._lock = threading.Lock()  # guards _topics (the ops server's threads read it)
+        self.inbox_ttl = inbox_ttl
 
     def callback_url(self, topic: str) -> str:
         return f"{self.public_url}{CALLBACK_PREFIX}{topic_id(topic)}"
@@ -215,13 +221,30 @@ class WebSub:
             self.metrics.failed([failure])
             self.metrics.websub_pushes.labels(result="bad_feed").inc()
             return 202
-        with self._lock:
-            self._inbox.append(Pushed(topic, tuple(entries), datetime.now(UTC)))
+        # Stored before the 202: once the hub has our answer, only this copy is left.
+        self.store.put_pushed(topic, [(e.doc_id, entry_json(e)) for e in entries], datetime.now(UTC).isoformat())
         self.metrics.websub_pushes.labels(result="accepted").inc()
         self._on_push()
         return 202
 
     def drain(self) -> list[Pushed]:
-        with self._lock:
-            pushed, self._inbox = self._inbox, []
-        return pushed
+        """Pushed entries not seen yet, by topic and time of arrival (they stay
+        in the store until a round marks them seen)."""
+        expired = (datetime.now(UTC) - self.inbox_ttl).isoformat()
+        batches: dict[tuple[str, str], list[FeedEntry]] = {}
+        for topic, entry, received in self.store.pushed(expired):
+            batches.setdefault((topic, received), []).append(entry_from_json(entry))
+        return [Pushed(topic, tuple(entries), datetime.fromisoformat(received))
+                for (topic, received), entries in batches.items()]
+
+
+def entry_json(entry: FeedEntry) -> str:
+    data = dataclasses.asdict(entry)
+    data["published"] = entry.published.isoformat() if entry.published else None
+    return json.dumps(data)
+
+
+def entry_from_json(text: str) -> FeedEntry:
+    data = json.loads(text)
+    data["published"] = datetime.fromisoformat(data["published"]) if data["published"] else None
+    return FeedEntry(**data)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas import RawDocument
-from tests.fixtures.servers import prism, stack  # noqa: F401 - session fixtures for every test folder
+from tests.fixtures.servers import drill_stack, prism, stack  # noqa: F401 - session fixtures for every test folder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"

@@ -16,10 +16,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from connectors.kafka import KafkaSettings, consumer
 from connectors.notify.notifier import Notifier
+from connectors.outage import ride_out
 from pipelines.rules import Rule
 from schemas import Alert
 
@@ -37,7 +39,10 @@ def pump(settings: KafkaSettings, notifier: Notifier, rules: Sequence[Rule],
          stopping: threading.Event, poll_ms: int = 500) -> PumpCounts:
     """Move alerts from the alerts topic into the outbox until ``stopping`` is set."""
     counts = PumpCounts()
-    reader = consumer(settings, group_id=f"{settings.group_id}-notifier", client_id="newswatch-notify")
+    # A notifier started while the broker is away waits for it (this thread is the only way in).
+    reader = ride_out(lambda: consumer(settings, group_id=f"{settings.group_id}-notifier",
+                                       client_id="newswatch-notify"),
+                      f"read {settings.alerts_topic}", patience=float("inf"))
     reader.subscribe([settings.alerts_topic])
     try:
         while not stopping.is_set():
@@ -55,7 +60,12 @@ def pump(settings: KafkaSettings, notifier: Notifier, rules: Sequence[Rule],
             if alerts:
                 counts.queued += len(notifier.enqueue(alerts, rules))
             if batch:
-                reader.commit()
+                try:
+                    reader.commit()
+                except KafkaError as exc:
+                    # The outbox has them: read again after a restart, they are ignored as repeats.
+                    log.warning("%s: commit failed, %d alert(s) may be read again: %s", settings.alerts_topic,
+                                sum(len(r) for r in batch.values()), exc)
     finally:
         reader.close()
     return counts

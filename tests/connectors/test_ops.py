@@ -174,3 +174,13 @@ def test_a_taken_ops_port_is_a_clear_error(tmp_path):
         with pytest.raises(ConfigError, match=rf"ops: cannot listen on 127\.0\.0\.1:{port}: "
                                               "Address already in use"):
             second.run(once=True)
+
+
+def test_the_ops_port_binds_ipv6_loopback_too(tmp_path):
+    config = ServiceConfig(store=tmp_path / "nw.db", ops=OpsConfig(host="::1", port=0))
+    svc = Service(config, out=io.StringIO())
+    with svc.ops.running():
+        url = svc.ops.server.url
+        answer = httpx.get(url + "/healthz")
+    assert url.startswith("http://[::1]:")
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}

@@ -72,3 +72,33 @@ def test_environment_overrides_the_file(tmp_path):
     path.write_text("interval_seconds: 300\n")
     config = load_config(path, {"NEWSWATCH_INTERVAL_SECONDS": "60"})
     assert config.interval_seconds == 60
+
+
+def test_in_kafka_mode_a_round_the_broker_did_not_take_is_read_again_and_the_service_goes_on(server, tmp_path):
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.kafka import KafkaSettings
+
+    with socket.socket() as s:  # a loopback port nothing listens on: the broker is down
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    feed = news_site(server)
+    config = ServiceConfig(feeds=(FeedConfig(url=feed),), store=tmp_path / "nw.db", out_dir=tmp_path / "out",
+                           allowed_networks=("127.0.0.0/8",), ops=OpsConfig(enabled=False),
+                           kafka=KafkaSettings(bootstrap_servers=f"127.0.0.1:{down}", bootstrap_timeout_seconds=1))
+    out = io.StringIO()
+    svc = Service(config, out=out)
+    svc.run(once=True)
+    first_backoff = svc.store.schedule(feed).next_poll - datetime.now(UTC)
+    svc.ops.ingest.due_in([feed], 0)  # the back-off has passed
+    svc.run(once=True)
+    second_backoff = svc.store.schedule(feed).next_poll - datetime.now(UTC)
+
+    assert out.getvalue().count("published=0 kafka_unavailable=1") == 2
+    assert sum(r.path.startswith("/news/") for r in server.requests) == 10, \
+        "entries Kafka did not take are not marked seen: the next round reads them again"
+    assert timedelta(seconds=10) < first_backoff <= timedelta(seconds=15)
+    assert timedelta(seconds=25) < second_backoff <= timedelta(seconds=30), "the back-off doubles"
+    assert (svc.ops.ready() or "").startswith("kafka: KafkaUnavailable")
+    assert svc.ops.metrics.registry.get_sample_value("newswatch_publish_failures_total") == 2

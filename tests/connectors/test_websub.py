@@ -177,3 +177,25 @@ def test_discovery_and_signatures():
     assert not signature_ok("k", b"body!", f"sha1={mac}")
     assert not signature_ok("k", b"body", f"md5={mac}")
     assert not signature_ok("k", b"body", None)
+
+
+def test_a_push_survives_a_crash_before_its_round_and_is_forgotten_once_seen(websub_service, server):
+    svc, hub, fetcher = websub_service
+    svc.round(fetcher)
+    assert wait_for(lambda: hub.verified)
+    body = feed(server.url("/hub"), server.url("/feed.xml"), item("urn:push:3", STORY * 3))
+    assert hub.push(hub.subscriptions[0], body).status_code == 202
+
+    # The process dies before its next round: a new service on the same store finds the push.
+    config = svc.config.model_copy(update={"ops": OpsConfig(enabled=False)})
+    restarted = Service(config, out=io.StringIO())
+    schedule = restarted.store.schedule(server.url("/feed.xml"))  # no poll due: only the push brings it
+    restarted.store.put_schedule(replace(schedule, next_poll=datetime.now(UTC) + timedelta(hours=1)))
+    (pushed,) = restarted.ops.websub.drain()
+    assert [e.id for e in pushed.entries] == ["urn:push:3"]
+    restarted.round(fetcher)
+
+    entry_id = hashlib.sha256(b"urn:push:3").hexdigest()[:16]
+    assert restarted.store.is_seen(entry_id)
+    assert restarted.store.counts()["articles"] == 1
+    assert restarted.ops.websub.drain() == [], "a pushed entry is dropped from the inbox once seen"
