@@ -1,21 +1,17 @@
 """Real servers on 127.0.0.1 for delivery tests: an SMTP server (aiosmtpd)
-with STARTTLS or implicit TLS and AUTH, and a webhook receiver that records
-every POST and can be switched to fail (a channel that is down)."""
+with STARTTLS or implicit TLS and AUTH, and the webhook receiver of ``webhook.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.connectors.notify.webhook import WebhookReceiver
 
 USER, PASSWORD = "alerts", "s3cret-smtp-pw"
 
@@ -119,51 +117,6 @@ class SmtpServer:
 def smtp_server(tls_files) -> Iterator[SmtpServer]:
     with SmtpServer(tls_files, "starttls") as server:
         yield server
-
-
-class WebhookReceiver:
-    """A Slack incoming-webhook stand-in: records every POST body; answers
-    ``status`` (200 "ok" when up)."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        self.paths: list[str] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver.status
-                if status == 200:
-                    receiver.bodies.append(json.loads(body))
-                    receiver.paths.append(self.path)
-                reply = b"ok" if status == 200 else b"service_unavailable"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    def url(self, path: str = "/services/T000/B000/XXXXSECRETXXXX") -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
-
-    def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +115,31 @@ def test_a_throttled_rule_waits_its_turn_and_is_not_dropped(tmp_path, webhook, t
     assert n.drain() == 0
     clock.now += 1801
     assert n.drain() == 1 and len(webhook.bodies) == 2
+
+
+def _until(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_running_notifier_sends_what_is_queued_without_waiting_for_its_poll(tmp_path, webhook):
+    # An hour between polls: only the wake-up from enqueue can send it, and only the stop
+    # can end the wait.
+    cfg = {"channels": {"slack": {"type": "slack", "webhook_url": webhook.url()}}, "poll_seconds": 3600}
+    n, stopping = notifier(tmp_path, cfg), threading.Event()
+    sender = threading.Thread(target=n.run, args=(stopping,), daemon=True)
+    sender.start()
+    n.enqueue([town_alert(1)], default_rules())
+    assert _until(lambda: len(webhook.bodies) == 1)
+    assert n.enqueue([town_alert(1)], default_rules()) == []  # a repeat queues nothing, sends nothing
+    n.enqueue([town_alert(2)], default_rules())
+    assert _until(lambda: len(webhook.bodies) == 2)
+    assert n.outbox.counts() == {"pending": 0, "sent": 2, "failed": 0}
+    stopping.set()
+    sender.join(timeout=10)
+    assert not sender.is_alive()
 
 
 def test_a_digest_channel_sends_one_summary_per_window(tmp_path, webhook):
