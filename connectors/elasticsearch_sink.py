@@ -2,9 +2,11 @@
 
 Lifecycle: the client is created in ``setup``; records are buffered in
 ``process`` and written in bulk at ``batch_size`` records and in
-``finish_bundle``; ``teardown`` closes the client. A bundle whose writes fail
-raises, so the runner retries it; writes are idempotent (deterministic ids),
-so a retried bundle writes nothing twice.
+``finish_bundle``; ``teardown`` closes the client. While Elasticsearch (or,
+for alerts, Kafka) is unreachable, a batch is retried with back-off for up to
+``patience`` seconds (``connectors.outage``); past that, or on any other
+error, the bundle raises. Writes are idempotent (deterministic ids), so a
+retried batch or bundle writes nothing twice.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from connectors.elasticsearch import ElasticsearchWriter, EsSettings, client
 from connectors.kafka_sinks import ACK
+from connectors.outage import DEFAULT_PATIENCE, ride_out
 from schemas import Alert, es_templates
 from schemas.es_templates import Kind
 
@@ -36,27 +39,27 @@ class WriteToElasticsearch(beam.PTransform):
     """
 
     def __init__(self, settings: EsSettings, kind: Kind, batch_size: int = 500,
-                 kafka: Any = None) -> None:
+                 kafka: Any = None, patience: float = DEFAULT_PATIENCE) -> None:
         super().__init__()
         self.settings, self.kind, self.batch_size, self.kafka = settings, kind, batch_size, kafka
+        self.patience = patience
 
     def expand(self, pcoll: beam.PCollection) -> Any:
-        return pcoll | beam.ParDo(_BulkWriter(self.settings, self.kind, self.batch_size, self.kafka)
-                                  ).with_outputs("failures", main="written")
+        return pcoll | beam.ParDo(_BulkWriter(self.settings, self.kind, self.batch_size, self.kafka,
+                                              self.patience)).with_outputs("failures", main="written")
 
 
 class _BulkWriter(beam.DoFn):
-    def __init__(self, settings: EsSettings, kind: Kind, batch_size: int, kafka: Any) -> None:
+    def __init__(self, settings: EsSettings, kind: Kind, batch_size: int, kafka: Any, patience: float) -> None:
         self.settings, self.kind, self.batch_size, self.kafka = settings, kind, batch_size, kafka
+        self.patience = patience
         self.buffer: list[tuple[Any, Any, Any]] = []
 
     def setup(self) -> None:
+        # No connection is made here: a worker may set up while a server is away.
         self.es = client(self.settings)
         self.writer = ElasticsearchWriter(self.es, self.settings)
-        self.publisher = None
-        if self.kafka is not None and self.kind == "alerts":
-            from connectors.kafka import Publisher
-            self.publisher = Publisher(self.kafka, client_id="newswatch-alerts")
+        self.publisher = None  # for alerts, opened at the first alert (connects to Kafka)
 
     def start_bundle(self) -> None:
         self.buffer = []
@@ -77,8 +80,11 @@ class _BulkWriter(beam.DoFn):
             self.es.close()
 
     def _publish(self, alerts: list[Alert]) -> None:
-        if self.publisher is None:
+        if self.kafka is None or self.kind != "alerts":
             return
+        if self.publisher is None:
+            from connectors.kafka import Publisher
+            self.publisher = Publisher(self.kafka, client_id="newswatch-alerts")
         for alert in alerts:
             self.publisher.send(self.kafka.alerts_topic, alert.alert_id, alert.model_dump_json())
         self.publisher.flush()
@@ -87,8 +93,9 @@ class _BulkWriter(beam.DoFn):
         if not self.buffer:
             return
         buffered, self.buffer = self.buffer, []
-        written, failures, _ = self.writer.write(self.kind, [r for r, _, _ in buffered],
-                                                 before_create=self._publish)
+        records = [r for r, _, _ in buffered]
+        written, failures, _ = ride_out(lambda: self.writer.write(self.kind, records, before_create=self._publish),
+                                        f"write {len(records)} {self.kind} to Elasticsearch", self.patience)
         ok = set(written)
         where = {es_templates.document_id(r): (ts, w) for r, ts, w in buffered}
         per_window: dict[Any, tuple[Any, set[str]]] = {}

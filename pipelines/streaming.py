@@ -48,6 +48,7 @@ from connectors.elasticsearch_sink import WriteToElasticsearch
 from connectors.kafka import KafkaRecord, KafkaSettings, ensure_topics
 from connectors.kafka_sinks import EXPECT, READ, CommitOffsets, PublishFailures
 from connectors.kafka_source import KafkaSource
+from connectors.outage import DEFAULT_PATIENCE
 from pipelines.rules import Rule, default_rules, load_rule_dir
 from pipelines.transforms import AnalyzeNews
 from schemas import Alert, Article, Event, Failure, RawDocument, es_templates
@@ -107,6 +108,7 @@ class StreamSettings:
     rules: tuple[Rule, ...]
     gap_seconds: float = 2.0
     max_records: int | None = None
+    patience: float = DEFAULT_PATIENCE  # how long writers and commits wait out a server outage
 
 
 class StreamNews(beam.PTransform):
@@ -126,13 +128,26 @@ class StreamNews(beam.PTransform):
         records = records | "Window" >> beam.WindowInto(window)
         parsed = records | "Parse" >> beam.Map(parse_record) | "SplitParsed" >> beam.FlatMap(
             _split_parsed).with_outputs("failures", main="raw")
-        out = parsed.raw | "Analyze" >> AnalyzeNews(s.rules, window, cluster_window=CLUSTER_WINDOW)
-        articles = out["articles"] | "WriteArticles" >> WriteToElasticsearch(s.elasticsearch, "articles")
-        events = out["events"] | "WriteEvents" >> WriteToElasticsearch(s.elasticsearch, "events")
-        alerts = out["alerts"] | "WriteAlerts" >> WriteToElasticsearch(s.elasticsearch, "alerts", kafka=s.kafka)
+        # Tagging first: each article is tagged as it is read, while its session is
+        # still open, instead of all of them after the session closes.
+        out = parsed.raw | "Analyze" >> AnalyzeNews(s.rules, window, cluster_window=CLUSTER_WINDOW, tag_first=True)
+        # A fusion break before the article and event writers (a Reshuffle is only
+        # that on Prism): otherwise they run in the bundles that produce the alerts'
+        # inputs, which are handed on only when those bundles end, so every alert
+        # waited for both bulk writes. Apart, they run beside the alert path.
+        articles = (out["articles"] | "ArticlesApart" >> beam.Reshuffle()
+                    | "WriteArticles" >> WriteToElasticsearch(s.elasticsearch, "articles", patience=s.patience))
+        events = (out["events"] | "EventsApart" >> beam.Reshuffle()
+                  | "WriteEvents" >> WriteToElasticsearch(s.elasticsearch, "events", patience=s.patience))
+        # Two alert writers, so that the events' alerts are written in the bundle
+        # that clustered the events: a Flatten first would be one more stage.
+        alerts = out["event_alerts"] | "WriteAlerts" >> WriteToElasticsearch(
+            s.elasticsearch, "alerts", kafka=s.kafka, patience=s.patience)
+        article_alerts = out["article_alerts"] | "WriteArticleAlerts" >> WriteToElasticsearch(
+            s.elasticsearch, "alerts", kafka=s.kafka, patience=s.patience)
         dead = (_global("Failures", parsed.failures, out["failures"], articles.failures, events.failures,
-                        alerts.failures)
-                | "DeadLetter" >> PublishFailures(s.kafka))
+                        alerts.failures, article_alerts.failures)
+                | "DeadLetter" >> PublishFailures(s.kafka, s.patience))
         # What each window's analysis produced, gathered in one element: the
         # commit step then knows, for every record, all it must see acknowledged.
         expected = (_rewindow("Produced", window, parsed.failures, out["articles"], out["events"],
@@ -141,8 +156,9 @@ class StreamNews(beam.PTransform):
                     | "GatherProduced" >> beam.GroupByKey()
                     | "Expectations" >> beam.Map(_expect_fact))
         reads = records | "Reads" >> beam.Map(_read_fact)
-        return (_global("Facts", reads, expected, articles.written, events.written, alerts.written, dead)
-                | "CommitOffsets" >> beam.ParDo(CommitOffsets(s.kafka)))
+        return (_global("Facts", reads, expected, articles.written, events.written, alerts.written,
+                        article_alerts.written, dead)
+                | "CommitOffsets" >> beam.ParDo(CommitOffsets(s.kafka, s.patience)))
 
 
 def _rewindow(label: str, window: Any, *pcolls: beam.PCollection) -> beam.PCollection:
@@ -171,6 +187,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gap-seconds", type=float, default=2.0,
                    help="session gap: a window closes this long after its last record")
     p.add_argument("--max-records", type=int, help="bounded mode: stop after this many records")
+    p.add_argument("--max-outage-seconds", type=float, default=DEFAULT_PATIENCE,
+                   help="how long to wait for Kafka or Elasticsearch to come back before the job fails "
+                        "(default %(default).0f)")
     return p
 
 
@@ -188,7 +207,11 @@ def settings_from(args: argparse.Namespace) -> StreamSettings:
     rules_path = args.rules or config.rules
     rules = load_rule_dir(rules_path) if rules_path else default_rules()
     return StreamSettings(kafka=kafka, elasticsearch=es, rules=tuple(rules),
-                          gap_seconds=args.gap_seconds, max_records=args.max_records)
+                          gap_seconds=args.gap_seconds, max_records=args.max_records,
+                          patience=args.max_outage_seconds)
+
+
+JOB_STREAM_SECONDS = 10 * 365 * 24 * 3600  # an always-on job: ten years
 
 
 def runner_args(beam_args: Sequence[str], bounded: bool) -> list[str]:
@@ -201,6 +224,11 @@ def runner_args(beam_args: Sequence[str], bounded: bool) -> list[str]:
                 if a.startswith("--runner"))
     if prism and not any(a.startswith("--prism_location") for a in args):
         args.append(f"--prism_location={prism_location()}")
+    if not bounded and not any(a.startswith(("--job_server_timeout", "--job-server-timeout")) for a in args):
+        # Beam opens the job's state and message streams with this as their gRPC
+        # deadline (default 300 s): at 5 minutes the driver's wait ends with
+        # DEADLINE_EXCEEDED and takes the portable job (Prism) down with it.
+        args.append(f"--job_server_timeout={JOB_STREAM_SECONDS}")
     return args
 
 
@@ -219,7 +247,7 @@ def prism_location() -> str:
 
 
 def build(p: beam.Pipeline, settings: StreamSettings) -> beam.PCollection:
-    source = KafkaSource(settings.kafka, max_records=settings.max_records)
+    source = KafkaSource(settings.kafka, max_records=settings.max_records, patience=settings.patience)
     records = p | "ReadKafka" >> ReadFromUnboundedSource(
         # Short bundles: a record is processed only once its read bundle ends.
         source, poll_interval=0.05, max_records_per_bundle=500, max_read_time_seconds=0.25)

@@ -153,32 +153,49 @@ class MatchRules(beam.PTransform):
 
 
 class AnalyzeNews(beam.PTransform):
-    """The whole analysis, RawDocument in; articles, events, alerts and failures out.
+    """The whole analysis, RawDocument in; articles, events, alerts and failures out
+    (and the alerts split by what matched: ``event_alerts``, ``article_alerts``).
 
     ``cluster_window`` (default: ``window``) is ClusterEvents' own window. Its
     input is a Deduplicate firing, all stamped at the end of that window, so a
     streaming job can close it at once with a tiny gap instead of a second
     ``window`` gap; the events are then put back into ``window``.
+
+    ``tag_first`` tags every article before Deduplicate rather than each story
+    after it. The stories are the same (Deduplicate compares title and text
+    only, and a story keeps its representative's fields, entities included),
+    but a stream tags each article while its window is still open, so the
+    tagging is not added to the time after the window closes; the price is
+    tagging the wire copies too.
     """
 
     def __init__(self, rules: Sequence[Rule], window: WindowFn | None = None,
-                 cluster_window: WindowFn | None = None) -> None:
+                 cluster_window: WindowFn | None = None, tag_first: bool = False) -> None:
         super().__init__()
         self.rules, self.window = list(rules), window
         self.cluster_window = cluster_window or window
+        self.tag_first = tag_first
 
     def expand(self, raw: PCollection) -> dict[str, PCollection]:
         normalized = raw | "Normalize" >> Normalize()
-        stories = normalized["main"] | "Deduplicate" >> Deduplicate(self.window)
-        tagged = stories | "TagEntities" >> TagEntities()
-        extracted = tagged["main"] | "ExtractEvents" >> ExtractEvents()
+        if self.tag_first:
+            tagged = normalized["main"] | "TagEntities" >> TagEntities()
+            stories = tagged["main"] | "Deduplicate" >> Deduplicate(self.window)
+        else:
+            tagged = normalized["main"] | "Deduplicate" >> Deduplicate(self.window) | "TagEntities" >> TagEntities()
+            stories = tagged["main"]
+        extracted = stories | "ExtractEvents" >> ExtractEvents()
         events = extracted["main"] | "ClusterEvents" >> ClusterEvents(self.cluster_window)
         if self.cluster_window != self.window and self.window is not None:
             events = events | "EventWindow" >> beam.WindowInto(self.window)  # Flatten below needs one windowing
-        alerts = ((events, tagged["main"]) | "EventsAndArticles" >> beam.Flatten()
-                  | "MatchRules" >> MatchRules(self.rules))
+        # Matched apart, then flattened: a stream can then write the events' alerts
+        # in the bundle that clustered them (on Prism a Flatten is a stage boundary).
+        event_alerts = events | "MatchEvents" >> MatchRules(self.rules)
+        article_alerts = stories | "MatchArticles" >> MatchRules(self.rules)
+        alerts = (event_alerts, article_alerts) | "Alerts" >> beam.Flatten()
         failures = (
             (normalized["failures"], tagged["failures"], extracted["failures"])
             | "Failures" >> beam.Flatten()
         )
-        return {"articles": tagged["main"], "events": events, "alerts": alerts, "failures": failures}
+        return {"articles": stories, "events": events, "alerts": alerts, "event_alerts": event_alerts,
+                "article_alerts": article_alerts, "failures": failures}

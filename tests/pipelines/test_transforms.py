@@ -66,3 +66,24 @@ def test_analyze_news_on_the_seeds_raises_exactly_the_al_sukhna_alert(seed_docum
                     equal_to([("town-captured", "As Sukhnah",
                                ("001_e72dd448992d5374", "004_882908644c043aa1"))]), label="alerts")
         assert_that(out["failures"], equal_to([]), label="no failures")
+
+
+def test_tagging_before_deduplicate_gives_the_same_stories_events_and_alerts(seed_documents):
+    """The streaming job tags as articles arrive (``tag_first``): the same results as tagging stories."""
+    keys = {"articles": lambda a: (tuple(a.doc_ids), tuple(sorted(e.id for e in a.entities))),
+            "events": lambda e: (e.sub_event_type, e.location, e.actor1, tuple(e.doc_ids)),
+            "alerts": lambda a: (a.rule_id, a.event.location, tuple(a.doc_ids)),
+            "failures": lambda f: (f.input, f.step)}
+    with BeamTestPipeline() as p:
+        docs = p | beam.Create(seed_documents)
+        stories = docs | "Stories" >> AnalyzeNews(default_rules())
+        first = docs | "TagFirst" >> AnalyzeNews(default_rules(), tag_first=True)
+        for kind, key in keys.items():
+            left = stories[kind] | f"{kind}L" >> beam.Map(key) | f"{kind}LL" >> beam.combiners.ToList()
+            right = first[kind] | f"{kind}R" >> beam.Map(key) | f"{kind}RL" >> beam.combiners.ToList()
+            same = left | f"{kind}Same" >> beam.Map(lambda a, b: sorted(a, key=repr) == sorted(b, key=repr),
+                                                     b=beam.pvalue.AsSingleton(right))
+            assert_that(same, equal_to([True]), label=f"same {kind}")
+        assert_that(first["alerts"] | beam.Map(keys["alerts"]),
+                    equal_to([("town-captured", "As Sukhnah", ("001_e72dd448992d5374", "004_882908644c043aa1"))]),
+                    label="the alert")
