@@ -217,10 +217,9 @@ def cmd_notify(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
     import signal
     import threading
 
+    from connectors.logs import quiet_clients
     from connectors.service import ConfigError, load_config, notifier_for
     from connectors.store import Store, default_db
-
-    from connectors.logs import quiet_clients
 
     quiet_clients(args.verbose)
     config = load_config(args.config)
@@ -251,9 +250,8 @@ def cmd_stream(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
     from connectors.elasticsearch import EsUnavailable
     from connectors.kafka import KafkaUnavailable
-    from pipelines import streaming
-
     from connectors.logs import quiet_clients
+    from pipelines import streaming
 
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
     quiet_clients(args.verbose)

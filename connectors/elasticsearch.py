@@ -41,7 +41,7 @@ from schemas.es_templates import Capabilities, Kind
 log = logging.getLogger(__name__)
 
 WRITE_STEP = "write-elasticsearch"
-_RETRYABLE = {429, 502, 503, 504}
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})  # busy or restarting: worth a retry
 _ENV = {"urls": "NEWSWATCH_ES_URLS", "api_key": "NEWSWATCH_ES_API_KEY",
         "username": "NEWSWATCH_ES_USERNAME", "password": "NEWSWATCH_ES_PASSWORD",
         "ca_certs": "NEWSWATCH_ES_CA_CERTS", "prefix": "NEWSWATCH_ES_PREFIX"}
@@ -85,7 +85,7 @@ def client(settings: EsSettings) -> Elasticsearch:
         auth["ca_certs"] = settings.ca_certs
     return Elasticsearch(list(settings.urls), request_timeout=settings.request_timeout,
                          max_retries=settings.max_retries, retry_on_timeout=True,
-                         retry_on_status=tuple(sorted(_RETRYABLE)), **auth)
+                         retry_on_status=tuple(sorted(RETRYABLE_STATUS)), **auth)
 
 
 def check_cluster(es: Elasticsearch, settings: EsSettings) -> tuple[str, Capabilities]:
@@ -226,7 +226,7 @@ class ElasticsearchWriter:
                 status = result.get("status", 500)
                 if status < 300 or (op == "create" and status == 409):
                     continue
-                if status in _RETRYABLE:
+                if status in RETRYABLE_STATUS:
                     retry += pending[2 * i:2 * i + 2]
                     continue
                 error = result.get("error", {})

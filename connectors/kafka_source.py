@@ -48,7 +48,7 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from connectors.kafka import KafkaRecord, KafkaSettings, KafkaUnavailable, consumer
-from connectors.outage import DEFAULT_PATIENCE, ride_out
+from connectors.outage import DEFAULT_PATIENCE, describe, ride_out
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class KafkaReader(UnboundedReader):
             if self.outage_since is None:
                 self.outage_since = time.monotonic()
                 log.warning("%s: reading %s paused, broker unreachable: %s", self.source.settings.bootstrap_servers,
-                            self.source.topic, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                            self.source.topic, describe(exc))
             return False
         if self.outage_since is not None:
             log.warning("%s: reading %s again after %.0f s", self.source.settings.bootstrap_servers,

@@ -33,7 +33,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from connectors.elasticsearch import EsUnavailable
+from connectors.elasticsearch import RETRYABLE_STATUS, EsUnavailable
 from connectors.kafka import KafkaUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_PATIENCE = 600.0  # seconds: a broker or node restart, a short network cut
-_SERVER_BUSY = {429, 502, 503, 504}
 
 
 def transient(exc: BaseException) -> bool:
@@ -54,8 +53,14 @@ def transient(exc: BaseException) -> bool:
         # and record errors are not.
         return bool(exc.retriable)
     if isinstance(exc, EsApiError):
-        return exc.meta.status in _SERVER_BUSY
+        return exc.meta.status in RETRYABLE_STATUS
     return False
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: first line of the message``: one log line, whatever the library put in the message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def ride_out(call: Callable[[], T], what: str, patience: float = DEFAULT_PATIENCE,
@@ -65,9 +70,8 @@ def ride_out(call: Callable[[], T], what: str, patience: float = DEFAULT_PATIENC
     def warn(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("%s: %s: %s; retrying in %.1f s (attempt %d, giving up after %.0f s)", what,
-                    type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", wait,
-                    state.attempt_number, patience)
+        log.warning("%s: %s; retrying in %.1f s (attempt %d, giving up after %.0f s)", what,
+                    describe(exc) if exc else "?", wait, state.attempt_number, patience)
 
     retrying = Retrying(retry=retry_if_exception(transient), wait=wait_exponential_jitter(multiplier=0.5, max=10.0),
                         stop=stop_after_delay(patience), before_sleep=warn, reraise=True, sleep=sleep)

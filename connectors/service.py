@@ -207,6 +207,7 @@ class Service:
         from kafka.errors import KafkaError
 
         from connectors.kafka import KafkaUnavailable, Publisher, ensure_topics, publish_round
+        from connectors.outage import describe
         assert self.config.kafka is not None
         try:
             if self.publisher is None:
@@ -216,7 +217,7 @@ class Service:
         except (KafkaError, KafkaUnavailable) as exc:
             # Not marked seen: their feeds' next polls read these entries again and
             # the round is re-sent whole (the job's deterministic ids absorb copies).
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            reason = describe(exc)
             wait = self.ops.publish_failed(reason, {d.feed_url for d in raw if d.feed_url})
             log.warning("%s: Kafka did not take the round (%d new entries, read again in %.0f s): %s",
                         self.config.kafka.bootstrap_servers, len(raw), wait, reason)
