@@ -158,8 +158,11 @@ def default_nlp() -> Language:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger",
-                                               "senter"])
+        # The model's NER carries its own embedding layers (no listener on the shared
+        # "tok2vec", which only the tagger and parser read): running "tok2vec" would cost a
+        # third of the NER time for nothing (same entities; tests/pipelines/test_entities.py).
+        nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler",
+                                               "tagger", "senter"])
     # Version-mismatch notices from spaCy are expected with repackaged weights;
     # keep them visible in logs rather than failing (pytest turns warnings to errors).
     for w in caught:

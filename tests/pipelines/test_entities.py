@@ -94,3 +94,21 @@ def test_a_possessive_country_is_context_and_a_country_name_is_not_a_demonym() -
 def test_a_name_only_a_capture_verb_calls_a_place_is_vetoed_by_a_person_name() -> None:
     text = "Syrian troops captured Abu Bakr al-Suri in Idlib on Monday."
     assert not any(e.type == "PLACE" and "Abu Bakr al-Suri" in e.mentions for e in tag_entities(article(text)))
+
+
+def test_the_ner_we_run_finds_what_the_whole_model_finds() -> None:
+    # default_nlp leaves out every component but NER, the shared tok2vec included: that is
+    # only right while the model's NER does not listen to it.
+    import spacy
+
+    from pipelines.entities import SPACY_MODEL, default_nlp
+
+    whole = spacy.load(SPACY_MODEL)
+    sentences = [
+        "Rebels of the Allied Democratic Forces seized Beni on Tuesday, a spokesman said in Kinshasa.",
+        "General Ahmed Hassan told Reuters that the army of Sudan had retaken Wad Madani.",
+        "Shares of Siemens rose after Chancellor Olaf Scholz visited Munich.",
+    ]
+    for text, ours, theirs in zip(sentences, default_nlp().pipe(sentences), whole.pipe(sentences)):
+        assert [(e.text, e.label_) for e in ours.ents] == [(e.text, e.label_) for e in theirs.ents], text
+        assert ours.ents, text
