@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from pipelines.actors import ActorDictionary, ActorMention, default_actors
-from pipelines.gazetteer import COUNTRY, REGION, Context, Gazetteer, Place, default_gazetteer
+from pipelines.gazetteer import COUNTRY, COUNTRY_ALIASES, REGION, Context, Gazetteer, Place, default_gazetteer
 from pipelines.text import fold, split_sentences
 from schemas.models import Article, Entity
 
@@ -47,6 +47,11 @@ _TOKEN = rf"(?:{_PARTICLE})?[A-Z][\w'’‘ʼ]*(?:-[\w'’‘ʼ]+)*"
 _JOINER = r"(?:de|del|da|al|el|bin|ibn|abu|ez|es|as|ad|ar|az|an|ash)"
 # Runs stay within a line: extracted pages put headline, caption and body on separate lines.
 CANDIDATE = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_JOINER}[ \t]+)?{_TOKEN})*")
+# Country names with a lowercase word, which no capitalised run spans: without this,
+# "Democratic Republic of Congo" is "Democratic Republic" and "Congo".
+COUNTRY_PHRASE = re.compile(r"\b(?:" + "|".join(sorted(
+    (re.escape(a) for names in COUNTRY_ALIASES.values() for a in names if re.search(r"\s[a-z]", a)),
+    key=len, reverse=True)) + r")\b")
 # Words after which the rest of a capitalised run names a person: "President Bashar al-Assad".
 TITLES = frozenset("""President Prime Minister King Queen Prince Col Colonel Gen General Lt Major
 Sheikh Commander Spokesman Spokeswoman Mr Mrs Ms Dr Emir Imam Sgt Capt Brig Pope Secretary
@@ -79,7 +84,8 @@ PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localit
 CAPTURE_BEFORE = re.compile(r"\b(?:(?:re)?captur(?:ed|es|e|ing)|seiz(?:ed|es|e|ing)|overr(?:an|un|uns|unning)|"
                             r"(?:re)?t(?:ook|aken|akes|ake|aking)(?:\s+(?:full\s+|complete\s+|total\s+)?control\s+of)?|"
                             r"(?:seized|gained|regained|wrested)\s+(?:full\s+|complete\s+|total\s+)?control\s+of|"
-                            r"liberat(?:ed|es|e|ing)|fall\s+of)\s+$", re.IGNORECASE)
+                            r"liberat(?:ed|es|e|ing)|(?:fall|(?:re)?capture|seizure|takeover|liberation)\s+of)\s+$",
+                            re.IGNORECASE)
 PASSIVE_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+ly\s+|now\s+|also\s+)?"
                            r"(?:(?:re)?captured|seized|taken|overrun|retaken|liberated)\b", re.IGNORECASE)
 # People are captured, not "fallen to" anyone: this cue is not vetoed.
@@ -89,7 +95,7 @@ ORG_WORDS = re.compile(r"\b(?:university|college|school|institute|hospital|airpo
                        r"movement|army|forces|brigades?|company|bank|club|united|province|government|ministry|"
                        r"police|radio|tv|news|times|post|agency|court|assembly|committee|group|organi[sz]ation)\b",
                        re.IGNORECASE)
-PLACE_TAILS = frozenset("centre center city town village camp district market".split())
+PLACE_TAILS = frozenset("centre center city town village camp district market township".split())
 
 # Capitalised words that are never place mentions in news copy, though GeoNames
 # has a village for some of them (March, Reading, Of…).
@@ -198,6 +204,11 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
     blocked = list(blocked) + [(m.start(), m.end()) for m in _demonym_pattern().finditer(text)
                                if not any(s <= m.start() and m.end() <= e for s, e in countries)]
     found: list[PlaceMention] = []
+    phrases = [(m.start(), m.end()) for m in COUNTRY_PHRASE.finditer(text)]
+    for start, end in phrases:
+        match = gazetteer.resolve(text[start:end], context)
+        if match is not None:
+            found.append(PlaceMention(start, end, text[start:end], match.place, match.exact))
     for run in runs:
         tokens: list[tuple[int, int]] = []
         for m in _TOKEN_SPLIT.finditer(run.group()):
@@ -214,7 +225,7 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 if possessive:
                     end -= len(possessive.group())
                     surface = text[start:end]
-                if (_overlaps(start, end, blocked) or fold(surface) in STOPWORDS
+                if (_overlaps(start, end, blocked) or _overlaps(start, end, phrases) or fold(surface) in STOPWORDS
                         or (surface.isupper() and len(surface) <= 4)):  # acronyms: SANA, AFP
                     continue
                 before = text[max(0, start - 30):start]
@@ -245,7 +256,7 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 i = next((k for k, t in enumerate(tokens) if t[0] >= hit.end), len(tokens))
             else:
                 i += 1
-    return found
+    return sorted(found, key=lambda p: p.start)
 
 
 def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:

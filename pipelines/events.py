@@ -36,6 +36,8 @@ from pipelines.dates import resolve_date
 from pipelines.entities import (
     CAPTURE_BEFORE,
     CONFLICT_KEYWORDS,
+    FELL_AFTER,
+    PASSIVE_AFTER,
     REGION_SUFFIX,
     TOWN_AFTER,
     full_text,
@@ -142,6 +144,7 @@ BACKGROUND = re.compile(
 LONG_AGO = re.compile(r"\b(?:decades?|years?|months?)\s+ago\b|\blast\s+(?:year|summer|winter|spring|autumn)\b|"
                       r"\b(?:initially|originally|first)\s+(?:been\s+)?(?:captured|seized|taken|liberated)\b",
                       re.IGNORECASE)
+RELATIVE_CLAUSE = re.compile(r"(?:,\s*|\s+)(?:who|whom|whose|which)\b[^,;:.]*(?:,|$)", re.IGNORECASE)
 EARLIER_THAN = re.compile(r"\b(?:weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)
 YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:the\s+)?claims?|"
@@ -477,8 +480,13 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
                 break
         return [Target(t.entity, True, True, "named") for t in targets], kind
     before = sentence[max(start, pos - 40):pos].lower()
-    if noun.group(2) and re.search(r"\b(?:a\s+number\s+of|several|dozens\s+of|\d+|two|three|four|five|many|some)\s+"
-                                   r"(?:\w+\s+)?$", before):
+    counted = re.search(r"\b(?:a\s+number\s+of|several|dozens\s+of|\d+|two|three|four|five|many|some)\s+"
+                        r"(?:\w+\s+)?$", before)
+    if noun.group(2) and counted:
+        count = _number(counted.group().split()[0])
+        listed = _resolve_listed(doc, index, count) if count and not any(doc.populated(p) for p in named) else []
+        if listed:
+            return listed, kind
         ref = named[0].entity if named else None
         return [Target(ref, True, False, "unnamed")], kind
     definite = "the" in before.split()[-1:]
@@ -514,7 +522,9 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
         for m in doc.places[i]:
             # "… retook a strategic town in X region. … took Gambale": the place the next
             # sentences say was taken is the town described.
-            taken = m.entity.feature_code is None and CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
+            taken = m.entity.feature_code is None and (
+                CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
+                or FELL_AFTER.match(sentence[m.end:m.end + 40]) or PASSIVE_AFTER.match(sentence[m.end:m.end + 40]))
             if not doc.populated(m) and not taken:
                 continue
             # (a place GeoNames lacks has no region to contradict the description's)
@@ -532,6 +542,30 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
                 return [Target(m.entity, True, True, "description")]
             found.append(m.entity)
     return [Target(found[0], True, True, "description")] if found else []
+
+
+def _resolve_listed(doc: _Article, index: int, count: int) -> list[Target]:
+    """'seized two towns …' -> the two towns the next sentences list together ("moved into
+    A and B", "attacks on the towns of A and B"): a list of exactly ``count`` places, each
+    populated (or all under a "towns of" cue)."""
+    for i in range(index + 1, min(len(doc.sentences), index + 3)):
+        sentence, mentions = doc.sentences[i], sorted(doc.places[i], key=lambda m: m.start)
+        run: list[Mention] = []
+        for m in mentions:
+            if run and not re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[run[-1].end:m.start]):
+                run = []
+            run.append(m)
+            if len(run) != count:
+                continue
+            nxt = next((n for n in mentions if n.start > m.end), None)
+            if nxt is not None and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[m.end:nxt.start]):
+                continue  # a longer list: not these
+            cued = re.search(r"\b(?:towns|villages|cities)\s+of\s+(?:the\s+)?$", sentence[max(0, run[0].start - 30):run[0].start], re.I)
+            # (a name GeoNames lacks may sit in the list beside a known town: "A and B")
+            if all(doc.populated(r) or r.entity.feature_code is None for r in run) and (
+                    cued or any(doc.populated(r) for r in run)):
+                return [Target(r.entity, True, True, "description") for r in run]
+    return []
 
 
 def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> str:
@@ -552,10 +586,13 @@ def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> st
         return "hypothetical"
     if PLANNED.search(prefix[-60:]) or (INFINITIVE.search(prefix) and not DONE_INFINITIVE.search(prefix)):
         return "planned"
-    if LONG_AGO.search(sentence) or EARLIER_THAN.search(prefix[-100:]) or (
+    # "Rebels who signed a deal two months ago seized …": a relative clause dates its
+    # own verb, not the capture.
+    dated = RELATIVE_CLAUSE.sub(" ", sentence)
+    if LONG_AGO.search(dated) or EARLIER_THAN.search(prefix[-100:]) or (
             PLUPERFECT.search(prefix) and not ATTRIBUTION.search(sentence)):
         return "background"
-    year = YEAR.search(sentence)
+    year = YEAR.search(dated)
     published = doc.article.published
     if year and published and int(year.group(1)) < published.year:
         return "background"
@@ -682,7 +719,8 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             said = list(re.finditer(r"\b(?:said|says|reported|reports|claimed|that|since)\b", sentence[:verb.start()]))
             clause_start = said[-1].end() if said and said[-1].group() != "since" else 0
             before = [m for m in doc.actors[index] if clause_start <= m.start and m.end <= verb.start()
-                      and not re.search(r"(?:backed|supported|aided|by|against|with|from)\s+(?:the\s+)?$",
+                      # (a backer: "backed by the army"; not "Rwandan-backed M23", the captor)
+                      and not re.search(r"(?:(?<![-\w])backed|supported|aided|by|against|with|from)\s+(?:the\s+)?$",
                                         sentence[max(0, m.start - 20):m.start])
                       and not re.match(r"^-(?:backed|held|led)", sentence[m.end:m.end + 8])]
             actor1 = doc.actor(before[0]) if before else None

