@@ -67,7 +67,7 @@ UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlem
                          r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as))\s+$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
-TOWN_AFTER = re.compile(r"^(?:,\s+(?:a|an|the)\s+(?:(?!(?:in|of|at|from|near|for)\s)[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
+TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|^(?:,\s+(?:a|an|the)\s+(?:(?!(?:in|of|at|from|near|for)\s)[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
                         r"(?:district|provincial|regional|state)\s+capital)(?:\s*[,.;)]|\s+(?:of|in|on|near|north|"
                         r"south|east|west|about|some|located|that|which|where|with|close|\d))"
                         r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
@@ -88,6 +88,8 @@ CAPTURE_BEFORE = re.compile(r"\b(?:(?:re)?captur(?:ed|es|e|ing)|seiz(?:ed|es|e|i
                             re.IGNORECASE)
 PASSIVE_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+ly\s+|now\s+|also\s+)?"
                            r"(?:(?:re)?captured|seized|taken|overrun|retaken|liberated)\b", re.IGNORECASE)
+# "Kawlin in the Sagaing region": a place, though the small model calls such names persons.
+IN_REGION_AFTER = re.compile(r"^\s+in\s+(?:the\s+)?[A-Z][\w-]+\s+(?:region|province|state|district|governorate)\b")
 # People are captured, not "fallen to" anyone: this cue is not vetoed.
 FELL_AFTER = re.compile(r"^\s+(?:has\s+|had\s+)?(?:fell|fallen)\s+(?:to|into\s+the\s+hands\s+of)\b", re.IGNORECASE)
 MAX_SPAN_TOKENS = 5
@@ -235,7 +237,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 if match is not None:
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
                 elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
-                                     or (j == len(tokens) and FELL_AFTER.match(text[end:end + 40]))):
+                                     or (j == len(tokens) and (FELL_AFTER.match(text[end:end + 40])
+                                                               or IN_REGION_AFTER.match(text[end:end + 50])))):
                     # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.
                     hit = PlaceMention(start, end, surface, None, False)
                 elif j - i <= 3 and i == 0 and _listed_after(text, start, PLURAL_CUE):
@@ -256,6 +259,11 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 i = next((k for k, t in enumerate(tokens) if t[0] >= hit.end), len(tokens))
             else:
                 i += 1
+    # A name the article calls a region ("the Sangaing region") is that region wherever
+    # it stands alone, not a town whose spelling is close ("Sangaing has been …").
+    regions = {fold(text[r.start():r.end()]) for r in runs if REGION_SUFFIX.match(text[r.end():r.end() + 20])}
+    found = [p for p in found if p.exact or p.place is None or p.place.feature_code == REGION
+             or fold(p.surface) not in regions]
     return sorted(found, key=lambda p: p.start)
 
 

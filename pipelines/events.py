@@ -37,12 +37,13 @@ from pipelines.entities import (
     CAPTURE_BEFORE,
     CONFLICT_KEYWORDS,
     FELL_AFTER,
+    IN_REGION_AFTER,
     PASSIVE_AFTER,
     REGION_SUFFIX,
     TOWN_AFTER,
     full_text,
 )
-from pipelines.gazetteer import COUNTRY, REGION, default_gazetteer
+from pipelines.gazetteer import CAPITAL, COUNTRY, REGION, default_gazetteer
 from pipelines.text import skeleton, split_sentences
 from schemas.models import Article, Entity, Event
 
@@ -355,13 +356,18 @@ class _Article:
         for i in range(index, max(-1, index - 4), -1):
             sentence = self.sentences[i]
             for m in reversed(self.places[i]):
-                if (i == index and m.end > pos) or not self.populated(m):
+                if (i == index and m.end > pos) or not self.populated(m) or _speaker(sentence, m):
                     continue
                 fallback = fallback or m.entity
                 if noun and (re.search(rf"\b{noun}\s+of\s+$", sentence[max(0, m.start - 20):m.start], re.I)
                              or re.match(rf"^\s+{noun}\b", sentence[m.end:m.end + 10], re.I)):
                     return m.entity
         return fallback
+
+
+def _speaker(sentence: str, m: Mention) -> bool:
+    """A place standing for its government or people ("Kyiv said", "Moscow's troops")."""
+    return bool(re.match(r"^\s*(?:['’]s\b|said|says|announced|claimed|denied)", sentence[m.end:m.end + 12]))
 
 
 def _town_cue(sentence: str, m: Mention) -> bool:
@@ -439,7 +445,9 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
         heads.append((places[0].start, "place"))
     if not heads:
         return [], "none"
-    pos, kind = min(heads)
+    # The first head; at one position the pattern listed first ("district capital" is a
+    # town, not a "district").
+    pos, kind = min(heads, key=lambda h: h[0])
     if kind == "none":
         return [], "none"
     if kind == "partial":
@@ -541,7 +549,30 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
             if cue.group(2).lower() == noun:
                 return [Target(m.entity, True, True, "description")]
             found.append(m.entity)
-    return [Target(found[0], True, True, "description")] if found else []
+    if found:
+        return [Target(found[0], True, True, "description")]
+    # "… seized a district capital in the north. Kawlin is the first capital seized by …":
+    # the one town a later sentence names beside a capture word.
+    # Not a capital (a government: "Moscow said"), a speaker, a dateline ("GOMA, Congo"),
+    # nor the district or outskirts "of" a town.
+    for i in range(index + 1, min(len(doc.sentences), index + 4)):
+        sentence = doc.sentences[i]
+        if _is_caption(sentence):
+            continue
+        verbs = [v.start() for v in CAPTURE_VERB.finditer(sentence)]
+        towns = {m.entity.id: m.entity for m in doc.places[i]
+                 if (doc.populated(m) or (m.entity.feature_code is None
+                                          and IN_REGION_AFTER.match(sentence[m.end:m.end + 50])))
+                 and m.entity.feature_code != CAPITAL and not _speaker(sentence, m)
+                 and not sentence[m.start:m.end].isupper()
+                 and not (m.start == 0 and re.match(r"^\s*,", sentence[m.end:m.end + 3]))
+                 and not re.search(r"\b(?:headquarters|outskirts|district|province|region|capital|edge)\s+of\s+(?:the\s+)?$",
+                                   sentence[max(0, m.start - 30):m.start], re.I)
+                 and not (regions and m.entity.admin1 not in {r.name for r in regions})
+                 and any(-80 < v - m.end < 80 for v in verbs)}
+        if len(towns) == 1:
+            return [Target(next(iter(towns.values())), True, True, "description")]
+    return []
 
 
 def _resolve_listed(doc: _Article, index: int, count: int) -> list[Target]:
@@ -695,7 +726,14 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                                     r"showed|indicated|denied)\s+that\s", sentence[clause_start:verb.start()]))
             if that:
                 clause_start += that[-1].end()
-            targets, kind = _describe_target(doc, index, clause_start, verb.start())
+            # "Kyiv said its forces left after the town was captured": the subject is in the
+            # subordinate clause, when that clause has a head noun or a place.
+            sub = list(re.finditer(r"\b(?:after|before|when|once|because|while|until)\s",
+                                   sentence[clause_start:verb.start()]))
+            targets, kind = _describe_target(doc, index, clause_start + sub[-1].end(), verb.start()) if sub \
+                else ([], "none")
+            if kind == "none":
+                targets, kind = _describe_target(doc, index, clause_start, verb.start())
             if not targets and re.fullmatch(r"\s*(?:it|It)\s+(?:is|was|has\s+been|had\s+been)\s+(?:now\s+)?",
                                             sentence[clause_start:verb.start()]):
                 # "It is now controlled by the militants": the town the article is about.

@@ -202,6 +202,8 @@ class Gazetteer:
                 score += 1.5
             if not exact and not _close_spelling(fold(surface), fold(place.name)):
                 continue  # consonants agree by accident: "Syrian" / Suran, "Maiorsk" / Staromaiorske
+            if region and not exact and place.feature_code != REGION:
+                continue  # "the Sangaing region": a misspelt region, not the town Sangyoung
             # A loose spelling of a small place is more often another village GeoNames lacks
             # (Kawlin / Kalein, Mayorsk / Morske) than a transliteration: only towns big
             # enough to be written many ways, or places in a region the article names; and

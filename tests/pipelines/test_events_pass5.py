@@ -68,3 +68,34 @@ def test_a_township_taken_is_its_town() -> None:
     text = ("Resistance fighters captured a key town in Myanmar's Shan state on Wednesday, residents said. "
             "The seizure of Hsipawng Township cut the highway.")
     assert places(text) == {"Hsipawng"}
+
+
+def test_a_district_capital_is_a_town_not_a_district() -> None:
+    text = ("Rebels seized a district capital in northern Myanmar on Monday, residents said. "
+            "Hsipawng in the Shan state is the first capital seized by the rebels this year.")
+    assert places(text) == {"Hsipawng"}
+
+
+def test_a_described_town_is_the_one_town_a_later_sentence_names_beside_a_capture_word() -> None:
+    text = ("Opposition fighters have captured a town in central Myanmar, the shadow government said. "
+            "An analyst said the fighters may struggle to hold it. "
+            "Fighters attacked soldiers in Kyaukme, before overpowering them and taking over the town.")
+    assert places(text) == {"Kyaukme"}
+
+
+def test_a_capital_or_a_speaker_named_later_is_not_the_described_town() -> None:
+    text = ("Rebels have captured a town in eastern Ukraine, officials said. "
+            "Kyiv said its forces had retreated after the town was captured.")
+    assert places(text) == set()
+
+
+def test_a_name_with_a_population_is_a_town() -> None:
+    entities = tag_entities(article("Fighters may struggle to hold Ngwetaung, which has a population of "
+                                    "around 25,000, an analyst said."))
+    assert "Ngwetaung" in {e.name for e in entities if e.type == "PLACE"}
+
+
+def test_a_misspelt_region_is_not_a_town_whose_spelling_is_close() -> None:
+    entities = tag_entities(article("Kawlin in the Sangaing region fell on Monday. Sangaing has long been a "
+                                    "stronghold of the resistance in Myanmar."))
+    assert "Sangyoung" not in {e.name for e in entities}
