@@ -67,11 +67,19 @@ UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlem
                          r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as))\s+$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
-TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|^(?:,\s+(?:a|an|the)\s+(?:(?!(?:in|of|at|from|near|for)\s)[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
+# "X, in Lower Shabelle, is about 50 km from Y": a place, and in events.py the town a
+# sentence before described.
+LOCATED_AFTER = re.compile(r"^(?:,\s+in\s+[^,]{3,40},)?\s+(?:is|lies|sits)\s+(?:about\s+|some\s+|around\s+|roughly\s+|"
+                           r"nearly\s+|just\s+|only\s+)?\d[\d,.]*\s*(?:km|kilomet\w+|miles)\b", re.IGNORECASE)
+TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|"
+                        # "X is home to several thousand people"
+                        r"^,?\s+(?:is|was)\s+home\s+to\s+(?:about\s+|some\s+|around\s+|more\s+than\s+)?"
+                        r"(?:[\d,.]+\s*|several\s+|a\s+few\s+)?(?:thousand\s+|hundred\s+)?(?:people|residents|inhabitants)|"
+                        r"^(?:,\s+(?:a|an|the)\s+(?:(?!(?:in|of|at|from|near|for)\s)[\w-]+\s+){0,3}?(?:town|village|city|township|hamlet|settlement|"
                         r"(?:district|provincial|regional|state)\s+capital)(?:\s*[,.;)]|\s+(?:of|in|on|near|north|"
                         r"south|east|west|about|some|located|that|which|where|with|close|\d))"
                         r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
-                        r"and|was|has|had|is|after|from|last|this|\d)))", re.IGNORECASE)
+                        r"and|was|has|had|is|after|from|last|this|again|\d)))", re.IGNORECASE)
 # The later items of a list opened by a town cue or a capture verb: "the towns of A, B, C
 # and D", "seized A, B and C" (only the first item follows the cue itself).
 _LIST_ITEM = r"(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Z][\w'’‘ʼ-]*(?:\s+(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Za-z][\w'’‘ʼ-]*){0,2}"
@@ -110,7 +118,7 @@ Media Reuters AFP AP Comments Required Post Stay Sign Skip Tags New Now Squeezed
 Source Sources Col General Colonel Region Province City Town Village Last Updated Valley River
 Democratic Observatory Human Rights Coalition Defence Defense Ministry North South East West
 Middle Central Eastern Western Northern Southern Kurdish Arab Arabs Kurds Sunni Shia Shiite
-Christian Muslim Jihadist More Read Watch Live Follow Share
+Christian Muslim Jihadist More Read Watch Live Follow Share Most Many Some All Several Both
 """.split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
 
 CONFLICT_KEYWORDS = re.compile(
@@ -237,6 +245,7 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 if match is not None:
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
                 elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
+                                     or LOCATED_AFTER.match(text[end:end + 80])
                                      or (j == len(tokens) and (FELL_AFTER.match(text[end:end + 40])
                                                                or IN_REGION_AFTER.match(text[end:end + 50])))):
                     # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.

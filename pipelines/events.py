@@ -38,6 +38,7 @@ from pipelines.entities import (
     CONFLICT_KEYWORDS,
     FELL_AFTER,
     IN_REGION_AFTER,
+    LOCATED_AFTER,
     PASSIVE_AFTER,
     REGION_SUFFIX,
     TOWN_AFTER,
@@ -533,11 +534,17 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
             taken = m.entity.feature_code is None and (
                 CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
                 or FELL_AFTER.match(sentence[m.end:m.end + 40]) or PASSIVE_AFTER.match(sentence[m.end:m.end + 40]))
-            if not doc.populated(m) and not taken:
+            # "Bariire, in Lower Shabelle, is about 50 km from Mogadishu": the town described.
+            located = m.start == 0 and m.entity.feature_code in (None, "PPL") and LOCATED_AFTER.match(
+                sentence[m.end:m.end + 80])
+            if not doc.populated(m) and not taken and not located:
+                continue
                 continue
             # (a place GeoNames lacks has no region to contradict the description's)
             if regions and m.entity.admin1 is not None and m.entity.admin1 not in {r.name for r in regions}:
                 continue
+            if located:
+                return [Target(m.entity, True, True, "description")]
             cue = (re.search(r"(\bneighbou?ring\s+)?\b(town|city|village)\s+of\s+$", sentence[max(0, m.start - 35):m.start], re.I)
                    or re.match(r"^\s+()(town|city|village)(?:ship)?\b", sentence[m.end:m.end + 12], re.I))
             if not cue and taken:

@@ -99,3 +99,15 @@ def test_a_misspelt_region_is_not_a_town_whose_spelling_is_close() -> None:
     entities = tag_entities(article("Kawlin in the Sangaing region fell on Monday. Sangaing has long been a "
                                     "stronghold of the resistance in Myanmar."))
     assert "Sangyoung" not in {e.name for e in entities}
+
+
+def test_a_described_town_is_the_one_the_next_sentence_locates() -> None:
+    text = ("Al-Shabaab militants took over a town close to the capital Mogadishu on Saturday, officials "
+            "said. Ceel Gaabo, in Lower Shabelle, is about 40 km from Mogadishu.")
+    assert places(text) == {"Ceel Gaabo"}
+
+
+def test_a_name_home_to_thousands_of_people_is_a_town() -> None:
+    text = ("The army regained control of a central town briefly held by jihadists, security sources said. "
+            "Tinguereda is home to several thousand people and was seized by jihadists on Friday.")
+    assert places(text) == {"Tinguereda"}
