@@ -162,6 +162,10 @@ class ActorDictionary:
         for country, table in by_country.items():
             self._context[country] = (re.compile(_pattern(table), re.IGNORECASE), table)
 
+    def state_forces(self, country: str | None) -> Actor | None:
+        """A country's own armed forces (the first state force the file lists for it)."""
+        return next((a for a in self.actors if a.is_state and a.country == country and not a.generic), None)
+
     def get(self, actor_id: str) -> Actor | None:
         return self.by_id.get(actor_id.removeprefix("actor:"))
 

@@ -29,7 +29,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.actors import Actor, default_actors
 from pipelines.dates import resolve_date
@@ -336,6 +336,17 @@ class _Article:
         start = pos + (lead.end() if lead else 0)
         return any(m.start == start for m in self._persons[index])
 
+    def state_subject(self, index: int, end: int) -> Actor | None:
+        """The forces of a country that speaks for itself before ``end``: "Ukraine says it
+        has recaptured", "Russia's forces took", "the country's forces have recaptured"."""
+        sentence = self.sentences[index]
+        for m in self.places[index]:
+            if m.entity.feature_code == COUNTRY and m.end <= end and STATE_SUBJECT.match(sentence[m.end:end]):
+                return self.dictionary.state_forces(m.entity.country)
+        if re.search(r"\bthe\s+country['’]s\s+(?:own\s+)?(?:forces|army|troops|military)\b", sentence[:end], re.I):
+            return self.dictionary.state_forces(self.main_country)
+        return None
+
     def specific(self, actor: Actor | None, other: Actor | None) -> Actor | None:
         """"The rebels" in an article about M23 are M23: a generic description stands for
         the named non-state group the article mentions most, unless that group is the
@@ -364,6 +375,13 @@ class _Article:
                              or re.match(rf"^\s+{noun}\b", sentence[m.end:m.end + 10], re.I)):
                     return m.entity
         return fallback
+
+
+# What follows a country that is the subject of a capture: its forces, or it speaking of
+# itself ("Ukraine says it has", "Russia claimed its troops").
+STATE_SUBJECT = re.compile(r"^(?:['’]s\s+(?:own\s+)?(?:forces|army|troops|military|soldiers)\b|"
+                           r"\s+(?:says|said|claims|claimed|announced)\s+(?:that\s+)?(?:it|its\s+(?:forces|troops|army)))",
+                           re.IGNORECASE)
 
 
 def _speaker(sentence: str, m: Mention) -> bool:
@@ -489,7 +507,8 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
                 break
         return [Target(t.entity, True, True, "named") for t in targets], kind
     before = sentence[max(start, pos - 40):pos].lower()
-    counted = re.search(r"\b(?:a\s+number\s+of|several|dozens\s+of|\d+|two|three|four|five|many|some)\s+"
+    counted = re.search(r"\b(?:a\s+(?:number|string|series|handful|cluster)\s+of|several|dozens\s+of|\d+|two|three|four|"
+                        r"five|many|some)\s+"
                         r"(?:\w+\s+)?$", before)
     if noun.group(2) and counted:
         count = _number(counted.group().split()[0])
@@ -770,7 +789,8 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                       and not re.match(r"^-(?:backed|held|led)", sentence[m.end:m.end + 8])]
             actor1 = doc.actor(before[0]) if before else None
             # "The Sudanese army said its forces restored X": the speaker's own forces.
-            own = re.match(r"\s*(?:its|their)\s+(?:own\s+)?(?:forces|troops|fighters|units|soldiers)\b",
+            own = re.match(r"\s*(?:(?:on\s+)?\w+day\s+)?(?:that\s+)?(?:(?:its|their)\s+(?:own\s+)?"
+                           r"(?:forces|troops|fighters|units|soldiers)|they|it)\b",
                            sentence[clause_start:verb.start()])
             if own and said:
                 speaker = [m for m in doc.actors[index] if m.end <= said[-1].start()]
@@ -778,6 +798,8 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                     actor1 = doc.actor(speaker[-1])
         if not targets:
             continue
+        if actor1 is None and not passive:
+            actor1 = doc.state_subject(index, verb.start())
         if actor1 is not None or ARMED_NOUN.search(sentence[:verb.start()]):
             targets = _bare_names_populated(doc, index, targets, verb.start() if passive else None,
                                             None if passive else obj_start)
@@ -881,6 +903,7 @@ def _strength(d: Draft) -> tuple[int, bool, float]:
 def _dedupe(drafts: list[Draft]) -> list[Draft]:
     """One event per (sub-type, place) in an article: the most factual mention wins."""
     best: dict[tuple[str, str], Draft] = {}
+    named: dict[tuple[str, str], Draft] = {}  # per key, the first mention naming actor1
     order: list[tuple[str, str]] = []
     for d in drafts:
         place = d.target.place if d.target else None
@@ -898,9 +921,22 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
         if key not in best:
             order.append(key)
             best[key] = d
-        elif _strength(d) > _strength(best[key]):
-            best[key] = d
-    return [best[k] for k in order]
+            named[key] = d
+        else:
+            if _strength(d) > _strength(best[key]):
+                best[key] = d
+            if named[key].actor1 is None and d.actor1 is not None:
+                named[key] = d
+    # The most factual mention may not say who ("the village was recaptured"); another
+    # mention of the same capture that names the captor completes it.
+    out: list[Draft] = []
+    for k in order:
+        d, other = best[k], named[k]
+        if d.actor1 is None and other.actor1 is not None and d.sub_event_type in CAPTURE_SUBTYPES:
+            d = replace(d, actor1=other.actor1, actor2=d.actor2 or other.actor2,
+                        sub_event_type=other.sub_event_type)
+        out.append(d)
+    return out
 
 
 def event_id(article_id: str, sub_event_type: str, place: str, sentence_index: int) -> str:
@@ -956,6 +992,24 @@ def extract_events(article: Article) -> list[Event]:
     for i in sorted(doc.usable):
         if CAPTURE_VERB.search(doc.sentences[i]):
             drafts.extend(_captures(doc, i))
+    drafts = _carry_captor(doc, drafts)
     drafts.extend(_other_events(doc))
     return [_to_event(doc, d) for d in _dedupe(drafts)]
+
+
+def _carry_captor(doc: _Article, drafts: list[Draft]) -> list[Draft]:
+    """A capture that does not say who ("the seized towns include A, B and C") is by the
+    captor of the capture reported just before it (this sentence or the two before)."""
+    out: list[Draft] = []
+    last: Draft | None = None
+    for d in drafts:
+        if d.actor1 is None and last is not None and d.sentence_index - last.sentence_index <= 2:
+            actor2 = d.actor2 if d.actor2 != last.actor1 else None
+            country = doc.place_country(d.target.place if d.target else None, d.sentence_index)
+            d = replace(d, actor1=last.actor1, actor2=actor2 or last.actor2,
+                        sub_event_type=_capture_type(last.actor1, actor2 or last.actor2, country))
+        if d.actor1 is not None:
+            last = d
+        out.append(d)
+    return out
 

@@ -111,3 +111,34 @@ def test_a_name_home_to_thousands_of_people_is_a_town() -> None:
     text = ("The army regained control of a central town briefly held by jihadists, security sources said. "
             "Tinguereda is home to several thousand people and was seized by jihadists on Friday.")
     assert places(text) == {"Tinguereda"}
+
+
+def test_a_country_speaking_of_itself_is_its_own_forces() -> None:
+    [event] = alerts("Ukraine says it has recaptured the village of Pryiutne in the Zaporizhzhia region.")
+    assert event.actor1_id == "actor:ua_forces"
+    assert event.sub_event_type == "Government regains territory"
+
+
+def test_a_group_that_said_they_had_captured_is_the_captor() -> None:
+    [event] = alerts("Russian forces said Tuesday they had captured the village of Pryiutne in Ukraine.")
+    assert event.actor1_id == "actor:ru_forces"
+
+
+def test_a_list_of_seized_towns_takes_the_captor_of_the_capture_just_reported() -> None:
+    text = ("A string of towns in Ethiopia's Amhara region have been seized by Fano fighters, sources said. "
+            "The seized towns include Debark, Gondar and Woldia.")
+    found = alerts(text)
+    assert len(found) == 3
+    assert {e.actor1_id for e in found} == {"actor:fano"}
+
+
+def test_a_captor_is_not_carried_past_two_sentences() -> None:
+    text = ("A string of towns in Ethiopia's Amhara region have been seized by Fano fighters, sources said. "
+            "Fighting continued near Bahir Dar. Aid groups left the area. Schools were closed. "
+            "The town of Debark was taken on Monday.")
+    assert {e.actor1_id for e in alerts(text)} == {None}
+
+
+def test_forces_loyal_to_a_leader_are_his_state_forces() -> None:
+    [event] = alerts("Forces loyal to Muammar Gaddafi captured the town of Zintan on Saturday, a rebel spokesman said.")
+    assert event.actor1_id == "actor:ly_gaddafi_forces"
