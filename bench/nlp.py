@@ -2,11 +2,20 @@
 
     .venv/bin/python -m bench.nlp [--articles 300] [--conflict-share 0.2] [--rounds 5]
 
-The mix is drawn (fixed seed) from the real articles of the devset (labels in
-tests/fixtures/devset/gold.jsonl, texts kept out of the repo in .cache/devset/articles.jsonl,
-see tests/fixtures/devset/README.md to rebuild them): those the gold labels ``non_conflict`` and the conflict ones, in the given share, because most world
-news is not about armed conflict. Two modes run on the same mix, in one process, after
-one warm-up pass each (gazetteer and spaCy loaded):
+The mix is drawn (fixed seed) from real articles, in the given share of conflict ones,
+because most world news is not about armed conflict:
+
+- conflict part: the devset articles the gold labels (tests/fixtures/devset/gold.jsonl) as
+  anything but ``non_conflict``, texts in .cache/devset/articles.jsonl (``--articles-file``);
+- non-conflict part: the world-news mix, real ordinary articles of a news wire's day
+  (politics, markets, sport, weather, courts, local news...; list and topics in
+  tests/fixtures/devset/worldnews.jsonl), texts in .cache/devset/worldnews.jsonl. Where that
+  file is missing, the devset's own non-conflict traps are used instead, as before, with a
+  note on stderr: 7 articles that all contain capture words, a mix neither realistic nor varied.
+
+Both texts files are kept out of the repository; tests/fixtures/devset/README.md says how
+to rebuild them. Two modes run on the same mix, in one process, after one warm-up pass each
+(gazetteer and spaCy loaded):
 
 - ``full``: the whole en_core_web_sm pipeline on every article's full text, then the
   dictionary/gazetteer tagging and the event rules: the "expensive analysis everywhere"
@@ -24,6 +33,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,21 +46,34 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "tests" / "fixtures" / "devset"
 # Third-party texts: kept out of the repository (see tests/fixtures/devset/README.md).
 ARTICLES = ROOT / ".cache" / "devset" / "articles.jsonl"
+WORLDNEWS = ROOT / ".cache" / "devset" / "worldnews.jsonl"
 
 
-def load_mix(count: int, conflict_share: float, seed: int = 7, articles: Path = ARTICLES) -> list[Article]:
-    gold_rows = [json.loads(line) for line in (DEVSET / "gold.jsonl").read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    gold = {row["id"]: row for row in gold_rows}
-    quiet: list[Article] = []
-    conflict: list[Article] = []
-    for line in articles.read_text(encoding="utf-8").splitlines():
+def read_articles(path: Path) -> list[Article]:
+    """The articles of a texts file (JSONL: id, url, source, published, title, text)."""
+    out: list[Article] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)
-        article = Article(id=row["id"], doc_ids=[row["id"]], title=row["title"], text=row["text"],
-                          copies=[SourceRef(doc_id=row["id"], name=row["source"])])
-        (quiet if gold[row["id"]]["category"] == "non_conflict" else conflict).append(article)
+        out.append(Article(id=row["id"], doc_ids=[row["id"]], title=row["title"], text=row["text"],
+                           copies=[SourceRef(doc_id=row["id"], name=row["source"])]))
+    return out
+
+
+def load_mix(count: int, conflict_share: float, seed: int = 7, articles: Path = ARTICLES,
+             worldnews: Path = WORLDNEWS) -> list[Article]:
+    gold_rows = [json.loads(line) for line in (DEVSET / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    category = {row["id"]: row["category"] for row in gold_rows}
+    devset = read_articles(articles)
+    conflict = [a for a in devset if category[a.id] != "non_conflict"]
+    if worldnews.exists():
+        quiet = read_articles(worldnews)
+    else:
+        quiet = [a for a in devset if category[a.id] == "non_conflict"]
+        print(f"bench.nlp: {worldnews} missing, so the non-conflict part is the devset's {len(quiet)} traps "
+              f"(rebuild it from {DEVSET / 'worldnews.jsonl'}, see {DEVSET / 'README.md'})", file=sys.stderr)
     rng = random.Random(seed)
     n_conflict = round(count * conflict_share)
     mix = rng.choices(conflict, k=n_conflict) + rng.choices(quiet, k=count - n_conflict)
