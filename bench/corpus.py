@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The devset texts are third-party articles kept out of the repository (see
 # tests/fixtures/devset/README.md); where they are missing the seeds alone are used.
 DEVSET = ROOT / ".cache" / "devset" / "articles.jsonl"
+# Ordinary (non-conflict) world news, also third-party and local only (same README).
+WORLDNEWS = ROOT / ".cache" / "devset" / "worldnews.jsonl"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml"}
 _SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
@@ -83,28 +85,53 @@ def _sentences(paragraph: str) -> list[str]:
     return [s for s in _SENTENCE.split(paragraph) if s.strip()]
 
 
+def world_texts() -> list[Text]:
+    """The world-news mix (real non-conflict articles), if its texts file exists."""
+    if not WORLDNEWS.exists():
+        return []
+    texts: list[Text] = []
+    for line in WORLDNEWS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        paragraphs = tuple(p.strip() for p in row["text"].split("\n") if p.strip())
+        headline = row["title"] or _sentences(paragraphs[0])[0][:120]
+        published = datetime.fromisoformat(row["published"] or "2017-08-12").replace(tzinfo=UTC)
+        texts.append(Text(row["id"], row["source"] or "Example News", published, headline, paragraphs))
+    return texts
+
+
 def variants(texts: Sequence[Text], count: int, copy_share: float = 0.2, seed: int = 11,
-             start: int = 0) -> list[Text]:
-    """Articles ``start`` … ``start + count - 1`` of the endless corpus over ``texts``."""
-    pool = [s for t in texts for p in t.paragraphs for s in _sentences(p)]
-    out: list[Text] = []
-    for k in range(start, start + count):
-        base = texts[k % len(texts)]
-        if k < len(texts):
-            out.append(base)
-            continue
-        rng = random.Random(f"{seed}:{k}")
-        if k > len(texts) and rng.random() < copy_share:
-            previous = variants(texts, 1, copy_share, seed, k - 1)[0]
-            out.append(Text(f"v{k}", f"Wire Outlet {k % 7}", previous.published, previous.headline,
-                            previous.paragraphs + (f"Reporting by staff in bureau {k}.",)))
-            continue
-        n = max(3, sum(len(_sentences(p)) for p in base.paragraphs))
-        chosen = rng.sample(pool, min(n, len(pool)))
-        paragraphs = tuple(" ".join(chosen[i:i + 3]) for i in range(0, len(chosen), 3))
-        published = base.published + timedelta(days=(k // len(texts)) % 3650)
-        out.append(Text(f"v{k}", f"Outlet {k % 13}", published, base.headline, paragraphs))
-    return out
+             start: int = 0, world: Sequence[Text] = (), conflict_share: float = 1.0) -> list[Text]:
+    """Articles ``start`` … ``start + count - 1`` of the endless corpus over ``texts``; with
+    ``world`` texts and a ``conflict_share`` below 1, each article is first drawn (fixed
+    seed) to be a conflict one (over ``texts``) or an ordinary one (over ``world``), and a
+    remix takes its sentences from its own kind only."""
+    groups = (tuple(texts), tuple(world)) if world and conflict_share < 1 else (tuple(texts),)
+    return [_article(groups, k, copy_share, seed, conflict_share) for k in range(start, start + count)]
+
+
+@functools.cache
+def _pool(texts: tuple[Text, ...]) -> tuple[str, ...]:
+    return tuple(s for t in texts for p in t.paragraphs for s in _sentences(p))
+
+
+def _article(groups: tuple[tuple[Text, ...], ...], k: int, copy_share: float, seed: int,
+             conflict_share: float) -> Text:
+    kind = 0 if len(groups) == 1 or random.Random(f"{seed}:kind:{k}").random() < conflict_share else 1
+    texts = groups[kind]
+    base = texts[k % len(texts)]
+    if k < len(texts):
+        return base
+    rng = random.Random(f"{seed}:{k}")
+    if k > len(texts) and rng.random() < copy_share:
+        previous = _article(groups, k - 1, copy_share, seed, conflict_share)
+        return Text(f"v{k}", f"Wire Outlet {k % 7}", previous.published, previous.headline,
+                    previous.paragraphs + (f"Reporting by staff in bureau {k}.",))
+    pool = _pool(texts)
+    n = max(3, sum(len(_sentences(p)) for p in base.paragraphs))
+    chosen = rng.sample(pool, min(n, len(pool)))
+    paragraphs = tuple(" ".join(chosen[i:i + 3]) for i in range(0, len(chosen), 3))
+    published = base.published + timedelta(days=(k // len(texts)) % 3650)
+    return Text(f"v{k}", f"Outlet {k % 13}", published, base.headline, paragraphs)
 
 
 def redated(texts: Sequence[Text], days: int) -> list[Text]:

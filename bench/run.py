@@ -42,6 +42,7 @@ class Plan:
     profile: Path | None = None  # pyinstrument text of the embedded run's timed rounds
     baseline: Path | None = None  # another checkout: its embedded service interleaved with ours, its notifier beside ours
     gap_seconds: float = 1.0  # session gap of the streaming job
+    conflict_share: float = 0.2  # of the pages: the rest is ordinary world news (bench/corpus.py)
 
 
 def plan(quick: bool, args: argparse.Namespace) -> Plan:
@@ -49,23 +50,27 @@ def plan(quick: bool, args: argparse.Namespace) -> Plan:
     if quick:
         return Plan(pages=args.pages or 2, repeats=args.repeats or 1, rounds=1, scales=(1,),
                     longrun_rounds=2, nlp_articles=20, profile=args.profile,
-                    baseline=args.baseline, gap_seconds=args.gap_seconds)
+                    baseline=args.baseline, gap_seconds=args.gap_seconds, conflict_share=args.conflict_share)
     scales = tuple(int(s) for s in args.scales.split(",")) if args.scales else (1, 10, 100)
     return Plan(pages=args.pages or base, repeats=args.repeats or 5, rounds=args.repeats or 5,
                 scales=scales, longrun_rounds=args.longrun_rounds, nlp_articles=300,
-                profile=args.profile, baseline=args.baseline, gap_seconds=args.gap_seconds)
+                profile=args.profile, baseline=args.baseline, gap_seconds=args.gap_seconds,
+                conflict_share=args.conflict_share)
 
 
-def _pages(count: int, start: int) -> list[corpus.Page]:
-    texts = corpus.real_texts()
-    return [corpus.page(t, start + i) for i, t in enumerate(corpus.variants(texts, count, start=start))]
+def _pages(count: int, start: int, conflict_share: float = 1.0) -> list[corpus.Page]:
+    """Pages ``start`` … of the corpus; ``conflict_share`` < 1 mixes in ordinary world news
+    (when its texts exist)."""
+    texts = corpus.variants(corpus.real_texts(), count, start=start, world=corpus.world_texts(),
+                            conflict_share=conflict_share)
+    return [corpus.page(t, start + i) for i, t in enumerate(texts)]
 
 
 # --- measurements --------------------------------------------------------------
 
 def extraction(p: Plan, site: corpus.Site) -> dict:
     from bench.extraction import measure
-    pages = _pages(p.pages, 0)
+    pages = _pages(p.pages, 0, p.conflict_share)
     urls = site.add_pages(pages)
     return measure(urls, [pg.body.decode("utf-8") for pg in pages], p.repeats)
 
@@ -109,13 +114,13 @@ def service_config(site: corpus.Site, batches: Sequence[Sequence[corpus.Page]], 
     return workdir / "config.yaml"
 
 
-def service_run(site: corpus.Site, batches: Sequence[int], workdir: Path, start: int,
+def service_run(site: corpus.Site, batches: Sequence[int], workdir: Path, start: int, conflict_share: float,
                 profile: Path | None = None, tree: Path | None = None) -> ChildRun:
     """The service, one round per batch size (after a warm-up round), on fresh feeds and
     store; ``tree``: the service of another checkout (its ``bench.child``, same venv)."""
     pages, offset = [], start
     for n in batches:
-        pages.append(_pages(n, offset))
+        pages.append(_pages(n, offset, conflict_share))
         offset += n
     config = service_config(site, pages, workdir, start)
     env = {"BENCH_PROFILE": str(profile)} if profile else None
@@ -148,7 +153,7 @@ def compare(p: Plan, site: corpus.Site, workdir: Path) -> dict:
         order = ("baseline", "current") if pair % 2 == 0 else ("current", "baseline")
         for k, which in enumerate(order):
             child = service_run(site, [p.pages] * p.rounds, workdir / f"ab-{pair}-{which}",
-                                start=3 * 10**6 + (2 * pair + k) * 10**4,
+                                conflict_share=p.conflict_share, start=3 * 10**6 + (2 * pair + k) * 10**4,
                                 tree=p.baseline if which == "baseline" else None)
             out[which]["rates"] += [_rate(r) for r in _rounds(child)]
             out[which]["maxrss_mb"].append(child.maxrss_mb)
@@ -160,7 +165,8 @@ def compare(p: Plan, site: corpus.Site, workdir: Path) -> dict:
 def embedded(p: Plan, site: corpus.Site, workdir: Path) -> dict:
     if p.baseline is not None:
         return {"batch": p.pages, "compare": compare(p, site, workdir)}
-    child = service_run(site, [p.pages] * p.rounds, workdir / "embedded", start=0, profile=p.profile)
+    child = service_run(site, [p.pages] * p.rounds, workdir / "embedded", start=0,
+                        conflict_share=p.conflict_share, profile=p.profile)
     rounds = _rounds(child)
     return {"profile": str(p.profile) if p.profile else None, "batch": p.pages, "rates": [_rate(r) for r in rounds], "rounds": rounds,
             "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb,
@@ -171,7 +177,8 @@ def scaling(p: Plan, site: corpus.Site, workdir: Path) -> dict:
     out = {}
     for scale in p.scales:
         n = p.pages * scale
-        child = service_run(site, [n], workdir / f"scale{scale}", start=10**6 * scale)
+        child = service_run(site, [n], workdir / f"scale{scale}", start=10**6 * scale,
+                            conflict_share=p.conflict_share)
         rec = _rounds(child)[0]
         out[str(scale)] = {"articles_in": n, "rate": _rate(rec), "round": rec,
                            "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb,
@@ -180,7 +187,8 @@ def scaling(p: Plan, site: corpus.Site, workdir: Path) -> dict:
 
 
 def longrun(p: Plan, site: corpus.Site, workdir: Path) -> dict:
-    child = service_run(site, [p.pages] * p.longrun_rounds, workdir / "longrun", start=5 * 10**6)
+    child = service_run(site, [p.pages] * p.longrun_rounds, workdir / "longrun", start=5 * 10**6,
+                        conflict_share=p.conflict_share)
     rounds = _rounds(child)
     return {"batch": p.pages, "rounds": len(rounds), "rss_mb": [r["rss_mb"] for r in rounds],
             "rates": [_rate(r) for r in rounds], "maxrss_mb": child.maxrss_mb,
@@ -205,6 +213,10 @@ def _med(values: Sequence[float]) -> float:
 
 def table(results: dict) -> list[str]:
     lines = ["measurement                                   median      ratio / note"]
+    share = results.get("plan", {}).get("conflict_share", 1.0)
+    if share < 1 and corpus.WORLDNEWS.exists():
+        lines.insert(0, f"pages (1, 3, 5, 6): {share:.0%} conflict articles, the rest ordinary world news "
+                        f"(--conflict-share 1 for conflict only)")
 
     def row(name: str, value: str, note: str = "") -> None:
         lines.append(f"{name:45} {value:>11}  {note}")
@@ -291,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="another checkout: measure its embedded service against ours, interleaved")
     run.add_argument("--gap-seconds", type=float, default=1.0,
                      help="session gap of the streaming job (measurement 4; default 1)")
+    run.add_argument("--conflict-share", type=float, default=0.2,
+                     help="share of conflict articles among the pages (default 0.2; the rest is the "
+                          "world-news mix; 1: conflict articles only, the worst case)")
     run.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the results JSON")
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else [m for m in MEASUREMENTS if m != "streaming" or not args.quick]
