@@ -127,10 +127,29 @@ def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
     return tuple(actors)
 
 
-def _pattern(aliases: Iterable[str]) -> str:
-    ordered = sorted(set(aliases), key=lambda a: (-len(a), a))
+def _pattern(aliases: Iterable[str], fold: bool = False) -> str:
+    """One regex for all ``aliases``, longest first at each position. The alternation is a
+    trie (one branch per next character): Python's engine tries a flat alternation's
+    hundreds of branches at every position of every article, the trie one or two.
+    ``fold``: the regex will be case-insensitive, so branches merge case-insensitively."""
+    trie: dict = {}
+    for alias in set(aliases):
+        node = trie
+        for ch in alias.lower() if fold else alias:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # an alias ends here
     # Letters or digits may not touch an alias; hyphens and apostrophes may ("IS-held", "SDF's").
-    return r"(?<![\w])(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in ordered) + r")(?![\w])"
+    return r"(?<![\w])" + _trie_regex(trie) + r"(?![\w])"
+
+
+def _trie_regex(node: dict) -> str:
+    branches = [(r"\s+" if ch == " " else re.escape(ch)) + _trie_regex(child)
+                for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # Greedy: the longer alias first, this one when the longer does not match.
+    return ("(?:" + body + ")?") if "" in node else body
 
 
 _SHOUTING = re.compile(r"^[A-Z]{2,}$")
@@ -153,14 +172,14 @@ class ActorDictionary:
                     self._by_alias[alias.lower()] = actor
         self._acronyms = frozenset(exact)
         self._exact = re.compile(_pattern(exact)) if exact else None
-        self._folded = re.compile(_pattern(folded), re.IGNORECASE) if folded else None
+        self._folded = re.compile(_pattern(folded, fold=True), re.IGNORECASE) if folded else None
         self._context: dict[str, tuple[re.Pattern[str], dict[str, Actor]]] = {}
         by_country: dict[str, dict[str, Actor]] = {}
         for actor in actors:
             for alias in actor.context_aliases:
                 by_country.setdefault(actor.country or "", {})[alias.lower()] = actor
         for country, table in by_country.items():
-            self._context[country] = (re.compile(_pattern(table), re.IGNORECASE), table)
+            self._context[country] = (re.compile(_pattern(table, fold=True), re.IGNORECASE), table)
 
     def state_forces(self, country: str | None) -> Actor | None:
         """A country's own armed forces (the first state force the file lists for it)."""

@@ -280,6 +280,9 @@ def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
     """The name at ``start`` is a later item of a list that ``cue`` opens ("the towns of
     A, B and C", "seized A, B and C"); the cue pattern ends in whitespace."""
     window = text[max(0, start - 160):start]
+    tail = window.rstrip()
+    if not (tail.endswith((",", " and", " as well as"))):
+        return False  # not a later list item (the cheap test first: most candidates fail it)
     rest = LIST_REST.search(window)
     return rest is not None and bool(cue.search(window[:rest.start()] + " "))
 
@@ -401,7 +404,8 @@ def _inside_name(place: PlaceMention, persons: list[tuple[int, int]], orgs: list
     # An ORG span around a place: the middle of a name ("Patriotic Union of Kurdistan"), or
     # a name with no organisation word (the small model tags "Aung San Suu Kyi" ORG);
     # "Aleppo University" keeps Aleppo, and lists of towns ("A and B") are left alone.
-    inner_orgs = [(s, e) for s, e in orgs if not re.search(r",|\band\b", text[s:e])
+    inner_orgs = [(s, e) for s, e in orgs if s <= place.start and place.end <= e
+                  and not re.search(r",|\band\b", text[s:e])
                   and ((s < place.start and place.end < e)
                        or not ORG_WORDS.search(text[s:place.start] + " " + text[place.end:e]))]
     for s, e in persons + inner_orgs:

@@ -177,18 +177,24 @@ class Gazetteer:
         it. A match on the consonant skeleton alone needs the country in context.
         """
         key = skeleton(surface)
-        exact_rows = self._rows(self._by_name, fold(surface))
-        # A skeleton-only match needs the country in context: rows outside it are
+        folded = fold(surface)
+        exact_rows = self._rows(self._by_name, folded)
+        # A skeleton-only match needs the country in context, and (a loose spelling of a
+        # small place is more often another village GeoNames lacks, Kawlin / Kalein, Mayorsk /
+        # Morske, than a transliteration) a town big enough to be written many ways or a
+        # place in a region the article names; never outside the regions the article names
+        # in that country (Minbya in Rakhine is not Minbu in Magway). Rows failing that are
         # dropped before a Place is built for them (common skeletons hit thousands).
         loose_rows = [] if len(key.replace(" ", "")) < 3 else [
             r for r in self._rows(self._by_skeleton, key)
-            if r not in exact_rows and self._countries[r] in context.countries]
+            if r not in exact_rows and self._countries[r] in context.countries
+            and self._loose_ok(r, context, region)]
         best: PlaceMatch | None = None
         candidates = [(r, True) for r in exact_rows] + [(r, False) for r in loose_rows]
         for place, exact in ((self.place(r), e) for r, e in candidates):
             in_country = place.country in context.countries
-            if not exact and not (in_country and len(key.replace(" ", "")) >= 3):
-                continue
+            if not exact and not _close_spelling(folded, fold(place.name)):
+                continue  # consonants agree by accident: "Syrian" / Suran, "Maiorsk" / Staromaiorske
             if place.feature_code == REGION and not region and not in_country:
                 continue
             score = (1.0 if exact else 0.2) + min(math.log10(place.population + 1), 7.0) / 7 * 0.4
@@ -200,20 +206,6 @@ class Gazetteer:
                 score += 0.8
             if region and place.feature_code == REGION:
                 score += 1.5
-            if not exact and not _close_spelling(fold(surface), fold(place.name)):
-                continue  # consonants agree by accident: "Syrian" / Suran, "Maiorsk" / Staromaiorske
-            if region and not exact and place.feature_code != REGION:
-                continue  # "the Sangaing region": a misspelt region, not the town Sangyoung
-            # A loose spelling of a small place is more often another village GeoNames lacks
-            # (Kawlin / Kalein, Mayorsk / Morske) than a transliteration: only towns big
-            # enough to be written many ways, or places in a region the article names; and
-            # never outside the regions the article names in that country (Minbya in
-            # Rakhine is not Minbu in Magway).
-            if not exact:
-                named_regions = {r for c, r in context.regions if c == place.country}
-                if (named_regions and place.admin1 not in named_regions) or (
-                        place.population < LOOSE_MIN_POPULATION and place.admin1 not in named_regions):
-                    continue
             # Outside the article's countries only a place's main name counts, with
             # a cue or a large population: alternate names include "Africa", "More".
             if exact and not (in_country or region or place.feature_code == COUNTRY or (
@@ -222,6 +214,15 @@ class Gazetteer:
             if best is None or score > best.score:
                 best = PlaceMatch(place, exact, round(score, 3))
         return best
+
+    def _loose_ok(self, row: int, context: Context, region: bool) -> bool:
+        """Whether a skeleton-only match on ``row`` may stand (see ``resolve``)."""
+        if region and self._features[row] != REGION:
+            return False  # "the Sangaing region": a misspelt region, not the town Sangyoung
+        named_regions = {r for c, r in context.regions if c == self._countries[row]}
+        admin1 = self._admin1[row]
+        return not ((named_regions and admin1 not in named_regions)
+                    or (self._pop[row] < LOOSE_MIN_POPULATION and admin1 not in named_regions))
 
     def country_name(self, iso2: str) -> str | None:
         for row in self._rows(self._by_name, "\x00country:" + iso2):
