@@ -47,6 +47,10 @@ def service(config_path: str, rounds: int) -> None:
                 profiler.start()
             if pause and r:
                 time.sleep(pause)
+            if r:
+                svc.ops.sleep()  # as the service does: until a feed is due (not timed)
+            out.seek(0)
+            out.truncate()  # this round's summary only: a round that reads nothing prints none
             start = time.perf_counter()
             new = svc.round(fetcher)
             seconds = time.perf_counter() - start

@@ -134,7 +134,13 @@ def service_run(site: corpus.Site, batches: Sequence[int], workdir: Path, start:
 
 
 def _rounds(child: ChildRun) -> list[dict]:
-    return [r for r in child.records if r.get("round", 0) >= 1]
+    """The timed rounds that read pages. A round whose feeds showed nothing new (a poll
+    the schedule put off) measures no work: it is left out, and counted by ``_idle``."""
+    return [r for r in child.records if r.get("round", 0) >= 1 and r.get("new", 0)]
+
+
+def _idle(child: ChildRun) -> int:
+    return sum(1 for r in child.records if r.get("round", 0) >= 1 and "seconds" in r and not r.get("new", 0))
 
 
 def _rate(rec: dict) -> float:
@@ -147,7 +153,7 @@ def compare(p: Plan, site: corpus.Site, workdir: Path) -> dict:
     measured side by side on a machine whose load changes."""
     assert p.baseline is not None
     out: dict[str, dict[str, list]] = {
-        k: {"rates": [], "maxrss_mb": [], "tree_peak_mb": [], "tree_peak_pss_mb": []}
+        k: {"rates": [], "maxrss_mb": [], "tree_peak_mb": [], "tree_peak_pss_mb": [], "idle_rounds": []}
         for k in ("baseline", "current")}
     for pair in range(p.repeats):
         order = ("baseline", "current") if pair % 2 == 0 else ("current", "baseline")
@@ -156,6 +162,7 @@ def compare(p: Plan, site: corpus.Site, workdir: Path) -> dict:
                                 conflict_share=p.conflict_share, start=3 * 10**6 + (2 * pair + k) * 10**4,
                                 tree=p.baseline if which == "baseline" else None)
             out[which]["rates"] += [_rate(r) for r in _rounds(child)]
+            out[which]["idle_rounds"].append(_idle(child))
             out[which]["maxrss_mb"].append(child.maxrss_mb)
             out[which]["tree_peak_mb"].append(child.tree_peak_mb)
             out[which]["tree_peak_pss_mb"].append(child.tree_peak_pss_mb)
@@ -168,7 +175,8 @@ def embedded(p: Plan, site: corpus.Site, workdir: Path) -> dict:
     child = service_run(site, [p.pages] * p.rounds, workdir / "embedded", start=0,
                         conflict_share=p.conflict_share, profile=p.profile)
     rounds = _rounds(child)
-    return {"profile": str(p.profile) if p.profile else None, "batch": p.pages, "rates": [_rate(r) for r in rounds], "rounds": rounds,
+    return {"profile": str(p.profile) if p.profile else None, "batch": p.pages,
+            "rates": [_rate(r) for r in rounds], "rounds": rounds, "idle_rounds": _idle(child),
             "maxrss_mb": child.maxrss_mb, "tree_peak_mb": child.tree_peak_mb,
             "tree_peak_pss_mb": child.tree_peak_pss_mb}
 
@@ -245,6 +253,8 @@ def table(results: dict) -> list[str]:
         for which, ab in ((w, em["compare"][w]) for w in ("baseline", "current")):
             m = _med(ab["rates"])
             note = f"{len(ab['rates'])} rounds of {em['batch']}, {em['compare']['pairs']} children"
+            if sum(ab.get("idle_rounds", [])):
+                note += f" ({sum(ab['idle_rounds'])} rounds that read nothing left out)"
             if floor:
                 note += f"; x{m / floor:.2f} of trafilatura fetch+extract"
             row(f"3 embedded A/B, {which}: articles/s", f"{m:.1f}", note)
@@ -254,6 +264,8 @@ def table(results: dict) -> list[str]:
     elif em:
         m = _med(em["rates"])
         note = f"target >= 25; batch {em['batch']}"
+        if em.get("idle_rounds"):
+            note += f" ({em['idle_rounds']} rounds that read nothing left out)"
         if floor:
             note += f"; x{m / floor:.2f} of trafilatura fetch+extract (target >= 0.5)"
         row("3 embedded service, pages->alerts articles/s", f"{m:.1f}", note)

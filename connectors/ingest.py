@@ -36,7 +36,8 @@ from connectors.metrics import Metrics
 from connectors.politeness import HostLimiter, RobotsCache
 from connectors.schedule import Schedule, SchedulePolicy, after_failure, after_success, \
     new_schedule, seconds_until_due
-from connectors.sources import PollResult, poll_feed, read_entry
+from connectors.extract import extract_page
+from connectors.sources import Extract, PollResult, poll_feed, read_entry
 from connectors.store import Store
 from connectors.websub import WebSub
 from schemas import Failure, RawDocument
@@ -96,6 +97,8 @@ class Ingest:
         self.max_entries = max_entries  # per round; the rest wait for the next one
         # Called with each page as it is read, while the others are still being read.
         self.on_read: Callable[[RawDocument], None] | None = None
+        # Page HTML to text; the service may hand it to helper processes (pipelines/embedded.py).
+        self.extract: Extract = extract_page
         self.policy = policy
         self.metrics = metrics
         self.stop = stop
@@ -270,4 +273,4 @@ class Ingest:
         with self.limiter.slot(entry.link):
             if self.stop.is_set():
                 return None
-            return read_entry(fetcher, entry, origin)
+            return read_entry(fetcher, entry, origin, self.extract)

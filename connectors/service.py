@@ -13,6 +13,7 @@ store keeps one copy. SIGTERM and SIGINT finish the current round, then stop.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -26,6 +27,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connectors.extract import extract_page
 from connectors.http import Fetcher
 from connectors.console import print_alert
 from connectors.notify.config import NotifyConfig
@@ -129,6 +131,8 @@ class Service:
             from pipelines.embedded import TagAhead
             self.ahead = TagAhead(config.embedded.helper_processes)
             self.ops.ingest.on_read = self.ahead.submit
+            # Page text is extracted in the helpers too (pipelines.embedded.TagAhead.call).
+            self.ops.ingest.extract = functools.partial(self.ahead.call, extract_page)
         self.notifier = notifier_for(config, self.store, self.rules) if config.notify else None
 
     def stop(self, *_: object) -> None:
@@ -175,6 +179,8 @@ class Service:
 
     def poll(self, fetcher: Fetcher) -> tuple[list[RawDocument], list[Failure], list[str]]:
         """Due feeds and pushed entries, their new pages read (connectors/ingest.py)."""
+        if self.ahead is not None:
+            self.ahead.open()  # forked here, before the reading threads call on it
         collected = self.ops.collect(fetcher)
         return collected.raw, collected.failures, collected.keys
 

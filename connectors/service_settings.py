@@ -88,8 +88,9 @@ class EmbeddedConfig(_Section):
     """How the service analyses a round itself (no Kafka): docs/benchmarks.md measures these."""
 
     helper_processes: int = Field(
-        default=1, ge=0, le=16, description="Processes that tag a round's articles beside the "
-        "pipeline (forked once, sharing the gazetteer and spaCy; ~80 MB of their own each); 0: none")
+        default=2, ge=0, le=16, description="Processes that turn pages into text and tag a round's "
+        "articles beside the pipeline (forked once, sharing the gazetteer and spaCy; ~80 MB of their "
+        "own each); 0: none, all in the service's process")
     max_entries_per_round: int = Field(
         default=1000, ge=1, description="Most new entries read and analysed in one round; the "
         "rest wait for the next round, which starts at once (a round's memory grows with its size)")

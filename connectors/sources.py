@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from connectors.extract import ExtractionError, extract_page
+from connectors.extract import ExtractedPage, ExtractionError, extract_page
 from connectors.feeds import FEED_TYPES, OPML_TYPES, FeedEntry, FeedError, FeedRef, \
     entry_document, parse_feed, parse_opml, short_id, sniff_kind
 from connectors.files import read_path
@@ -121,13 +121,18 @@ def _entries(result: FetchResult, fetcher: Fetcher, origin: str) -> Iterator[Out
         yield read_entry(fetcher, entry, origin)
 
 
-def read_entry(fetcher: Fetcher, entry: FeedEntry, origin: str) -> Output:
+# The page-to-text step, which the service may run in a helper process.
+Extract = Callable[[str, str | None], ExtractedPage]
+
+
+def read_entry(fetcher: Fetcher, entry: FeedEntry, origin: str, extract: Extract = extract_page) -> Output:
     """The document for one feed entry.
 
     The feed's own text is used when it carries the full content (a content
     element) or has no link; otherwise the linked page is fetched and its
     extracted text replaces the summary. A page that cannot be fetched or
     extracted is that entry's failure: a summary alone is not an article.
+    ``extract`` turns the page's HTML into text (default: ``extract_page`` here).
     """
     if entry.content or not entry.link:
         return entry_document(entry, origin)
@@ -137,7 +142,7 @@ def read_entry(fetcher: Fetcher, entry: FeedEntry, origin: str) -> Output:
         return Failure(input=entry.link, step="fetch", reason=exc.reason)
     # The page names its outlet better than a feed title ("X - World news").
     document = _page_document(page, doc_id=entry.doc_id, origin=origin,
-                              fallback_source=entry.feed_title)
+                              fallback_source=entry.feed_title, extract=extract)
     if isinstance(document, Failure):
         return document
     return document.model_copy(update={
@@ -149,9 +154,9 @@ def read_entry(fetcher: Fetcher, entry: FeedEntry, origin: str) -> Output:
 
 
 def _page_document(page: FetchResult, doc_id: str, origin: str,
-                   fallback_source: str | None = None) -> Output:
+                   fallback_source: str | None = None, extract: Extract = extract_page) -> Output:
     try:
-        extracted = extract_page(page.text, page.final_url)
+        extracted = extract(page.text, page.final_url)
     except ExtractionError as exc:
         return Failure(input=page.url, step="extract", reason=exc.reason)
     return RawDocument(

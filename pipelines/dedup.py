@@ -10,6 +10,7 @@ measures 0.44 and every unrelated pair at most 0.05 (docs/decisions.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,8 +33,24 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(words[i:i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
 
 
+@functools.cache
+def _permutations() -> tuple[object, str]:
+    # What MinHash(seed=1) draws on every construction (a numpy generator, ~1 ms): drawn once.
+    first = MinHash(num_perm=NUM_PERM, seed=1)
+    return first.permutations, first.scheme
+
+
+@functools.cache
+def _lsh_params(threshold: float) -> tuple[int, int]:
+    # MinHashLSH finds its bands and rows by numerical integration (~10 ms per index, one
+    # index per batch): found once per threshold.
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 def signature(article: Article) -> MinHash:
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    permutations, scheme = _permutations()
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
     minhash.update_batch(list(shingles(f"{article.title}\n{article.text}")))
     return minhash
 
@@ -70,7 +87,7 @@ class NearDuplicateIndex:
     _by_url: dict[str, str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM, params=_lsh_params(self.threshold))
 
     def find(self, article: Article, minhash: MinHash) -> str | None:
         if article.canonical_url and article.canonical_url in self._by_url:

@@ -22,12 +22,12 @@ import pickle
 import shutil
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -47,6 +47,7 @@ from pipelines.transforms import AnalyzeNews
 from schemas import Alert, Article, Entity, Failure, RawDocument
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 OUTPUTS = ("articles", "events", "alerts", "failures")
 
@@ -156,10 +157,10 @@ class TagAhead:
         self.claims: Any = None
         self.submitted = 0
 
-    def submit(self, raw: RawDocument) -> None:
-        """Start tagging ``raw`` (the service calls this as each page is read)."""
-        if raw.doc_id in self.pending:
-            return
+    def open(self) -> ProcessPoolExecutor:
+        """The helpers, forked now if they are not running. Call it from the thread that
+        runs the rounds, before reading threads need them: forking while another thread
+        holds a lock copies the lock held."""
         if self.pool is None:
             entities.default_gazetteer(), entities.default_actors(), entities.default_nlp()
             if not gc.get_freeze_count():  # once: what is loaded by now lives as long as we do
@@ -169,11 +170,32 @@ class TagAhead:
                 self.claims = fork.Array("b", _SLOTS)
             self.pool = ProcessPoolExecutor(self.processes, mp_context=fork, initializer=_init_helper,
                                             initargs=(self.claims,))
+        return self.pool
+
+    def call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)`` in a helper, waiting for it; here when no helper runs. The service
+        reads pages this way: turning a page into text is most of a reading thread's CPU,
+        and the reading threads share this process's one interpreter lock."""
+        pool = self.pool
+        if pool is None:
+            return fn(*args)
+        try:
+            return pool.submit(fn, *args).result()
+        except BrokenProcessPool as exc:  # a helper died (OOM killer): this process goes on alone
+            log.warning("tagging helper died: %s; starting a new one next round", exc)
+            self.pool = None
+            return fn(*args)
+
+    def submit(self, raw: RawDocument) -> None:
+        """Start tagging ``raw`` (the service calls this as each page is read)."""
+        if raw.doc_id in self.pending:
+            return
+        pool = self.open()
         slot = self.submitted % _SLOTS
         self.submitted += 1
         self.claims[slot] = _FREE
         try:
-            self.pending[raw.doc_id] = (self.pool.submit(_tag_raw, raw, slot), slot)
+            self.pending[raw.doc_id] = (pool.submit(_tag_raw, raw, slot), slot)
         except BrokenProcessPool as exc:  # a helper died (OOM killer): the pipeline tags alone
             log.warning("tagging helper died: %s; starting a new one next round", exc)
             self.pool = None

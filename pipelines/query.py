@@ -20,6 +20,7 @@ the safer one), and fuzzy and proximity operators are refused.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,8 +83,10 @@ def fields_for(kind: Kind) -> list[str]:
     return [name for name, f in FIELDS.items() if (f.events if kind == "event" else f.articles)]
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.casefold())
+@functools.lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[str, ...]:
+    # Cached: every term of every rule asks for the words of the same article text.
+    return tuple(re.findall(r"\w+", text.casefold()))
 
 
 def event_document(event: Event) -> Document:

@@ -1,6 +1,9 @@
 """The embedded pipeline: a graph kept between runs, JSONL outputs, tagging helpers."""
 
 import json
+import os
+
+import pytest
 
 from pipelines import embedded
 from pipelines.rules import default_rules
@@ -46,3 +49,23 @@ def test_helper_processes_tag_as_the_pipeline_itself_would(seed_documents, tmp_p
     assert lines(tmp_path / "helped" / "articles.jsonl") == lines(tmp_path / "alone" / "articles.jsonl")
     assert lines(tmp_path / "helped" / "events.jsonl") == lines(tmp_path / "alone" / "events.jsonl")
     assert [a.rule_id for a in helped.alerts] == [a.rule_id for a in alone.alerts] == ["town-captured"]
+
+
+def test_a_call_runs_in_a_helper_process_and_here_when_none_runs():
+    ahead = embedded.TagAhead(1)
+    try:
+        assert ahead.call(os.getpid) == os.getpid()  # not opened: no helper, no fork
+        ahead.open()
+        assert ahead.call(os.getpid) != os.getpid()
+        with pytest.raises(ValueError, match="not a number"):  # the helper's error, raised here
+            ahead.call(_parse_int, "not a number")
+    finally:
+        ahead.close()
+    assert ahead.call(os.getpid) == os.getpid()
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
