@@ -98,6 +98,13 @@ PASSIVE_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+l
                            r"(?:(?:re)?captured|seized|taken|overrun|retaken|liberated)\b", re.IGNORECASE)
 # "Kawlin in the Sagaing region": a place, though the small model calls such names persons.
 IN_REGION_AFTER = re.compile(r"^\s+in\s+(?:the\s+)?[A-Z][\w-]+\s+(?:region|province|state|district|governorate)\b")
+# People are captured, taken or liberated, but not seized, overrun or "taken control of": the
+# small model's PERSON label (it gives it to many African and Burmese town names) does not
+# veto a name after these.
+NOT_A_PERSON_BEFORE = re.compile(r"\b(?:seiz(?:ed|es|e|ing)|overr(?:an|un|uns|unning)|control\s+of|"
+                                 r"(?:fall|seizure|takeover)\s+of)\s+$", re.IGNORECASE)
+NOT_A_PERSON_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+ly\s+|now\s+|also\s+)?"
+                                r"(?:seized|overrun)\b", re.IGNORECASE)
 # People are captured, not "fallen to" anyone: this cue is not vetoed.
 FELL_AFTER = re.compile(r"^\s+(?:has\s+|had\s+)?(?:fell|fallen)\s+(?:to|into\s+the\s+hands\s+of)\b", re.IGNORECASE)
 MAX_SPAN_TOKENS = 5
@@ -260,7 +267,9 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                     if tail and tail.group(1).lower() in PLACE_TAILS:
                         end -= len(tail.group())
                         surface = text[start:end]
-                    hit = PlaceMention(start, end, surface, None, False, weak=True)
+                    # Weak (a person's name vetoes it) unless the verb cannot take a person.
+                    weak = not (NOT_A_PERSON_BEFORE.search(before) or NOT_A_PERSON_AFTER.match(text[end:end + 40]))
+                    hit = PlaceMention(start, end, surface, None, False, weak=weak)
                 if hit is not None:
                     break
             if hit is not None:
@@ -326,11 +335,16 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     cursor = 0
     for sentence in split_sentences(text):
-        start = text.find(sentence, cursor)
-        if start < 0:
-            continue
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
+        start, end = text.find(sentence, cursor), 0
+        if start >= 0:
+            end = start + len(sentence)
+        else:  # a hard-wrapped sentence (text.unwrap): its line breaks are spaces here
+            found = re.compile(r"\s+".join(map(re.escape, sentence.split()))).search(text, cursor)
+            if found is None:
+                continue
+            start, end = found.span()
+        spans.append((start, end))
+        cursor = end
     return spans
 
 

@@ -147,7 +147,7 @@ LONG_AGO = re.compile(r"\b(?:decades?|years?|months?)\s+ago\b|\blast\s+(?:year|s
                       r"\b(?:initially|originally|first)\s+(?:been\s+)?(?:captured|seized|taken|liberated)\b",
                       re.IGNORECASE)
 RELATIVE_CLAUSE = re.compile(r"(?:,\s*|\s+)(?:who|whom|whose|which)\b[^,;:.]*(?:,|$)", re.IGNORECASE)
-EARLIER_THAN = re.compile(r"\b(?:weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)
+EARLIER_THAN = re.compile(r"\b(?:days?|weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)
 YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:the\s+)?claims?|"
                     r"dismissed\s+(?:the\s+)?claims?)\b", re.IGNORECASE)
@@ -368,7 +368,8 @@ class _Article:
         for i in range(index, max(-1, index - 4), -1):
             sentence = self.sentences[i]
             for m in reversed(self.places[i]):
-                if (i == index and m.end > pos) or not self.populated(m) or _speaker(sentence, m):
+                if (i == index and m.end > pos) or not self.populated(m) or _speaker(sentence, m) \
+                        or sentence[m.start:m.end].isupper():  # a dateline ("MOGADISHU –")
                     continue
                 fallback = fallback or m.entity
                 if noun and (re.search(rf"\b{noun}\s+of\s+$", sentence[max(0, m.start - 20):m.start], re.I)
@@ -453,7 +454,9 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     """Targets of a capture in sentence[start:end], and the head kind found."""
     sentence = doc.sentences[index]
     window = sentence[start:end]
-    places = [m for m in doc.places[index] if start <= m.start < end]
+    # "The Sagaing towns of A, B and C": a region naming the towns is not the target.
+    places = [m for m in doc.places[index] if start <= m.start < end
+              and not re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)]
     heads: list[tuple[int, str]] = []
     for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
                           (NONPOP_NOUN, "nonpop"), (NON_TERRITORY, "none")):
@@ -646,7 +649,8 @@ def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> st
     # "Rebels who signed a deal two months ago seized …": a relative clause dates its
     # own verb, not the capture.
     dated = RELATIVE_CLAUSE.sub(" ", sentence)
-    if LONG_AGO.search(dated) or EARLIER_THAN.search(prefix[-100:]) or (
+    # "… have already fallen to": an earlier change the news is set against.
+    if LONG_AGO.search(dated) or EARLIER_THAN.search(prefix[-100:]) or re.search(r"\balready\s+(?:been\s+)?$", prefix) or (
             PLUPERFECT.search(prefix) and not ATTRIBUTION.search(sentence)):
         return "background"
     year = YEAR.search(dated)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Arabic definite article and its sun-letter assimilations, as romanised in news copy.
 ARABIC_ARTICLES = frozenset({
@@ -84,12 +85,29 @@ _ABBREVIATIONS = frozenset({
 _BOUNDARY = re.compile(r"([.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences in order; every line break ends a sentence (extracted pages put
-    headlines, captions and paragraphs on lines of their own)."""
-    sentences: list[str] = []
-    for line in text.splitlines():
+def unwrap(lines: Iterable[str]) -> list[str]:
+    """Lines with hard-wrapped ones joined: a line that does not end a sentence, followed
+    by one that starts in lower case ("Islamist rebels" / "in Syria have retaken …", as
+    wire copy and e-mail bulletins wrap), continues it."""
+    out: list[str] = []
+    for line in lines:
         line = line.strip()
+        if out and out[-1] and line[:1].islower() and not out[-1].endswith(_LINE_ENDS):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+_LINE_ENDS = (".", "!", "?", ":", ";", '"', "”", "'", "’", ")")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences in order; a line break ends a sentence (extracted pages put headlines,
+    captions and paragraphs on lines of their own) unless the text is hard-wrapped there
+    (``unwrap``)."""
+    sentences: list[str] = []
+    for line in unwrap(text.splitlines()):
         if not line:
             continue
         start = 0

@@ -142,3 +142,42 @@ def test_a_captor_is_not_carried_past_two_sentences() -> None:
 def test_forces_loyal_to_a_leader_are_his_state_forces() -> None:
     [event] = alerts("Forces loyal to Muammar Gaddafi captured the town of Zintan on Saturday, a rebel spokesman said.")
     assert event.actor1_id == "actor:ly_gaddafi_forces"
+
+
+def test_hard_wrapped_lines_are_joined_into_their_sentence() -> None:
+    text = ("Islamist rebels\nin Syria have retaken the town of Kafr Nabl from government\n"
+            "forces, activists said on Friday.")
+    [event] = alerts(text)
+    assert event.location == "Kafranbel"  # GeoNames' spelling
+    assert event.actor1_id is not None  # the captor is on the line before
+
+
+def test_a_headline_stays_its_own_sentence() -> None:
+    from pipelines.text import split_sentences
+
+    assert split_sentences("Rebels take a town\nRebels took the town of Kafr Nabl.") == [
+        "Rebels take a town", "Rebels took the town of Kafr Nabl."]
+
+
+def test_a_capture_days_before_the_news_is_its_background() -> None:
+    text = ("The RSF said it seized the town of Al Hasaheisa on Sunday. It came two days after the "
+            "group seized the state capital Wad Madani.")
+    assert places(text) == {"Al Hasaheisa"}
+
+
+def test_a_dateline_is_not_the_town_referred_to() -> None:
+    text = ("MOGADISHU – Al-Shabaab militants seized a southern town on Tuesday, witnesses said. "
+            "The militants seized the town with no resistance, witnesses said.")
+    assert places(text) == set()
+
+
+def test_a_name_seized_or_overrun_is_a_place_whatever_the_person_label() -> None:
+    entities = tag_entities(article("Al-Shabaab militants seized Ragi Ele on Tuesday morning, after "
+                                    "African Union troops withdrew."))
+    assert "Ragi Ele" in {e.name for e in entities if e.type == "PLACE"}
+
+
+def test_towns_that_have_already_fallen_are_background() -> None:
+    text = ("Rebels captured the town of Maw Luu on Monday, residents said. The Sagaing towns of "
+            "Kawlin and Khampat have already fallen to resistance forces.")
+    assert places(text) == {"Maw Luu"}
