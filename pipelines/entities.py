@@ -290,7 +290,7 @@ def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
     A, B and C", "seized A, B and C"); the cue pattern ends in whitespace."""
     window = text[max(0, start - 160):start]
     tail = window.rstrip()
-    if not (tail.endswith((",", " and", " as well as"))):
+    if not tail.endswith((",", " and", " as well as")):
         return False  # not a later list item (the cheap test first: most candidates fail it)
     rest = LIST_REST.search(window)
     return rest is not None and bool(cue.search(window[:rest.start()] + " "))

@@ -44,7 +44,7 @@ from pipelines.entities import (
     TOWN_AFTER,
     full_text,
 )
-from pipelines.gazetteer import CAPITAL, COUNTRY, REGION, default_gazetteer
+from pipelines.gazetteer import CAPITAL, COUNTRY, POPULATED, REGION, default_gazetteer
 from pipelines.text import skeleton, split_sentences
 from schemas.models import Article, Entity, Event
 
@@ -557,10 +557,9 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
                 CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
                 or FELL_AFTER.match(sentence[m.end:m.end + 40]) or PASSIVE_AFTER.match(sentence[m.end:m.end + 40]))
             # "Bariire, in Lower Shabelle, is about 50 km from Mogadishu": the town described.
-            located = m.start == 0 and m.entity.feature_code in (None, "PPL") and LOCATED_AFTER.match(
+            located = m.start == 0 and m.entity.feature_code in (None, POPULATED) and LOCATED_AFTER.match(
                 sentence[m.end:m.end + 80])
             if not doc.populated(m) and not taken and not located:
-                continue
                 continue
             # (a place GeoNames lacks has no region to contradict the description's)
             if regions and m.entity.admin1 is not None and m.entity.admin1 not in {r.name for r in regions}:
