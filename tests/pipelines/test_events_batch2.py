@@ -4,27 +4,11 @@ fall into."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from pipelines.events import extract_events
-from schemas.models import Event
 from tests.fixtures.nlp.articles import tagged
-
-PUBLISHED = datetime(2024, 5, 10, tzinfo=UTC)
-CAPTURES = {"Government regains territory", "Non-state actor overtakes territory"}
-
-
-def alerts(text: str) -> list[Event]:
-    """Events a town-capture alert would fire on: a named populated place, as fact or claim."""
-    events = extract_events(tagged(text, published=PUBLISHED))
-    return [e for e in events if e.sub_event_type in CAPTURES and e.populated_place and e.location
-            and e.modality in ("asserted", "claimed")]
-
-
-def places(text: str) -> set[str]:
-    return {e.location or "" for e in alerts(text)}
+from tests.fixtures.nlp.articles import town_capture_alerts as alerts
+from tests.fixtures.nlp.articles import town_capture_places as places
 
 
 def test_the_speakers_own_forces_took_the_town_not_the_side_it_was_taken_from() -> None:

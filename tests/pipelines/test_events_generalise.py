@@ -4,23 +4,9 @@ control, and the traps each new rule could fall into."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from pipelines.events import extract_events
-from schemas.models import Event
-from tests.fixtures.nlp.articles import tagged
-
-PUBLISHED = datetime(2024, 5, 10, tzinfo=timezone.utc)
-CAPTURES = {"Government regains territory", "Non-state actor overtakes territory"}
-
-
-def alerts(text: str, title: str = "") -> list[Event]:
-    """Events a town-capture alert would fire on: a named populated place, as fact or claim."""
-    events = extract_events(tagged(text, title=title, published=PUBLISHED))
-    return [e for e in events if e.sub_event_type in CAPTURES and e.populated_place and e.location
-            and e.country_code and e.modality in ("asserted", "claimed")]
+from tests.fixtures.nlp.articles import town_capture_alerts as alerts
 
 
 @pytest.mark.parametrize(("text", "place", "country"), [

@@ -5,26 +5,10 @@ could fall into."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pipelines.entities import tag_entities
-from pipelines.events import extract_events
-from schemas.models import Event
-from tests.fixtures.nlp.articles import article, tagged
-
-PUBLISHED = datetime(2024, 5, 10, tzinfo=UTC)
-CAPTURES = {"Government regains territory", "Non-state actor overtakes territory"}
-
-
-def alerts(text: str) -> list[Event]:
-    """Events a town-capture alert would fire on: a named populated place, as fact or claim."""
-    events = extract_events(tagged(text, published=PUBLISHED))
-    return [e for e in events if e.sub_event_type in CAPTURES and e.populated_place and e.location
-            and e.modality in ("asserted", "claimed")]
-
-
-def places(text: str) -> set[str]:
-    return {e.location or "" for e in alerts(text)}
+from tests.fixtures.nlp.articles import article
+from tests.fixtures.nlp.articles import town_capture_alerts as alerts
+from tests.fixtures.nlp.articles import town_capture_places as places
 
 
 def test_a_time_in_a_relative_clause_dates_its_own_verb_not_the_capture() -> None:
@@ -108,7 +92,7 @@ def test_a_described_town_is_the_one_the_next_sentence_locates() -> None:
 
 
 def test_a_name_home_to_thousands_of_people_is_a_town() -> None:
-    text = ("The army regained control of a central town briefly held by jihadists, security sources said. "
+    text = ("The army regained control of a central Mali town briefly held by jihadists, security sources said. "
             "Tinguereda is home to several thousand people and was seized by jihadists on Friday.")
     assert places(text) == {"Tinguereda"}
 
