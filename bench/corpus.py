@@ -67,36 +67,36 @@ class Page:
 
 def real_texts() -> list[Text]:
     """The devset articles (if the file exists) and the seeds, in a fixed order."""
-    texts: list[Text] = []
-    if DEVSET.exists():
-        for line in DEVSET.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            paragraphs = tuple(p.strip() for p in row["text"].split("\n") if p.strip())
-            headline = row["title"] or _sentences(paragraphs[0])[0][:120]
-            published = datetime.fromisoformat(row["published"] or "2017-08-12").replace(tzinfo=UTC)
-            texts.append(Text(row["id"], row["source"] or "Example News", published, headline, paragraphs))
+    texts = list(_read_texts(DEVSET))
     for seed in seeds():
         texts.append(Text(seed.doc_id, "Middle East Eye", datetime(2017, 8, 12, 10, tzinfo=UTC),
                           seed.headline, seed.paragraphs))
     return texts
 
 
-def _sentences(paragraph: str) -> list[str]:
-    return [s for s in _SENTENCE.split(paragraph) if s.strip()]
-
-
 def world_texts() -> list[Text]:
     """The world-news mix (real non-conflict articles), if its texts file exists."""
-    if not WORLDNEWS.exists():
-        return []
+    return list(_read_texts(WORLDNEWS))
+
+
+@functools.cache
+def _read_texts(path: Path) -> tuple[Text, ...]:
+    """The articles of a texts file (one JSON object a line: id, source, published, title,
+    text); none when it is missing. Read once: every batch of pages draws on them."""
+    if not path.exists():
+        return ()
     texts: list[Text] = []
-    for line in WORLDNEWS.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         paragraphs = tuple(p.strip() for p in row["text"].split("\n") if p.strip())
         headline = row["title"] or _sentences(paragraphs[0])[0][:120]
         published = datetime.fromisoformat(row["published"] or "2017-08-12").replace(tzinfo=UTC)
         texts.append(Text(row["id"], row["source"] or "Example News", published, headline, paragraphs))
-    return texts
+    return tuple(texts)
+
+
+def _sentences(paragraph: str) -> list[str]:
+    return [s for s in _SENTENCE.split(paragraph) if s.strip()]
 
 
 def variants(texts: Sequence[Text], count: int, copy_share: float = 0.2, seed: int = 11,

@@ -181,10 +181,14 @@ class TagAhead:
             return fn(*args)
         try:
             return pool.submit(fn, *args).result()
-        except BrokenProcessPool as exc:  # a helper died (OOM killer): this process goes on alone
-            log.warning("tagging helper died: %s; starting a new one next round", exc)
-            self.pool = None
+        except BrokenProcessPool as exc:
+            self._lost(exc)
             return fn(*args)
+
+    def _lost(self, exc: BrokenProcessPool) -> None:
+        """A helper died (the OOM killer): this process does the work alone this round."""
+        log.warning("tagging helper died: %s; starting a new one next round", exc)
+        self.pool = None
 
     def submit(self, raw: RawDocument) -> None:
         """Start tagging ``raw`` (the service calls this as each page is read)."""
@@ -196,9 +200,8 @@ class TagAhead:
         self.claims[slot] = _FREE
         try:
             self.pending[raw.doc_id] = (pool.submit(_tag_raw, raw, slot), slot)
-        except BrokenProcessPool as exc:  # a helper died (OOM killer): the pipeline tags alone
-            log.warning("tagging helper died: %s; starting a new one next round", exc)
-            self.pool = None
+        except BrokenProcessPool as exc:
+            self._lost(exc)
 
     def start(self, raw: Sequence[RawDocument]) -> None:
         for r in raw:
@@ -213,9 +216,8 @@ class TagAhead:
             return None  # no helper has started it: computed here, the helper will skip it
         try:
             done = future.result()
-        except BrokenProcessPool as exc:  # a helper died (OOM killer): this process goes on alone
-            log.warning("tagging helper died: %s; starting a new one next round", exc)
-            self.pool = None
+        except BrokenProcessPool as exc:
+            self._lost(exc)
             return None
         if done is None or done[0] != entities.full_text(article):
             return None

@@ -542,7 +542,7 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
     """'the last major town in Homs province held by Islamic State' -> the town
     the next sentences name ("at the town of al-Sukhna"), in the same region and
     not said to be held by someone else."""
-    regions = [m.entity for m in doc.places[index] if m.entity.feature_code == REGION and m.entity.name in description]
+    regions = {m.entity.name for m in doc.places[index] if m.entity.feature_code == REGION and m.entity.name in description}
     # "a western town …" is the next "the town of X", not "the city of Mosul" named in
     # passing; another noun only when no such town follows.
     found: list[Entity] = []
@@ -562,7 +562,7 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
             if not doc.populated(m) and not taken and not located:
                 continue
             # (a place GeoNames lacks has no region to contradict the description's)
-            if regions and m.entity.admin1 is not None and m.entity.admin1 not in {r.name for r in regions}:
+            if regions and m.entity.admin1 is not None and m.entity.admin1 not in regions:
                 continue
             if located:
                 return [Target(m.entity, True, True, "description")]
@@ -596,7 +596,7 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
                  and not (m.start == 0 and re.match(r"^\s*,", sentence[m.end:m.end + 3]))
                  and not re.search(r"\b(?:headquarters|outskirts|district|province|region|capital|edge)\s+of\s+(?:the\s+)?$",
                                    sentence[max(0, m.start - 30):m.start], re.I)
-                 and not (regions and m.entity.admin1 not in {r.name for r in regions})
+                 and not (regions and m.entity.admin1 not in regions)
                  and any(-80 < v - m.end < 80 for v in verbs)}
         if len(towns) == 1:
             return [Target(next(iter(towns.values())), True, True, "description")]
