@@ -79,7 +79,10 @@ TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|
                         r"(?:district|provincial|regional|state)\s+capital)(?:\s*[,.;)]|\s+(?:of|in|on|near|north|"
                         r"south|east|west|about|some|located|that|which|where|with|close|\d))"
                         r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
-                        r"and|was|has|had|is|after|from|last|this|again|\d)))", re.IGNORECASE)
+                        r"and|was|has|had|is|after|from|last|this|again|\d)))|"
+                        # "X is the first township reported to fall", "X was a village of farmers"
+                        r"^\s+(?:is|was)\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}?(?:town|village|city|township)\b",
+                        re.IGNORECASE)
 # The later items of a list opened by a town cue or a capture verb: "the towns of A, B, C
 # and D", "seized A, B and C" (only the first item follows the cue itself).
 _LIST_ITEM = r"(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Z][\w'’‘ʼ-]*(?:\s+(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Za-z][\w'’‘ʼ-]*){0,2}"
@@ -237,6 +240,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
             hit: PlaceMention | None = None
             for j in range(min(len(tokens), i + MAX_SPAN_TOKENS), i, -1):
                 start, end = tokens[i][0], tokens[j - 1][1]
+                if re.fullmatch(_JOINER, text[tokens[j - 1][0]:end]):
+                    continue  # "Kherson as Russian forces…": a joiner ends no name
                 surface = text[start:end]
                 possessive = _POSSESSIVE.search(surface)
                 if possessive:
@@ -311,8 +316,13 @@ def annotate(article: Article, gazetteer: Gazetteer | None = None,
     first = find_places(text, Context(countries), gazetteer, blocked)
     regions = frozenset((p.place.country, p.place.name) for p in first
                         if p.place is not None and p.place.feature_code == REGION)
-    context = Context(countries, regions)
-    places = find_places(text, context, gazetteer, blocked) if regions else first
+    # A country inside a longer capitalised run ("In Yemen, …"), or only through its
+    # regions ("Baga, a town in Borno state"), is found only here.
+    named = countries | {c for c, _ in regions} | {
+        p.place.country for p in first if p.place is not None and p.place.feature_code == COUNTRY}
+    context = Context(named, regions)
+    places = find_places(text, context, gazetteer, blocked) if regions or named != countries else first
+    countries = named
     if len(countries) > 1:
         places = _sentence_countries(text, places, context, gazetteer)
     places = _one_sense(places)
@@ -513,8 +523,11 @@ def tag_entities(article: Article, *, use_spacy: bool = True) -> list[Entity]:
 
 def _add_spacy_entity(builder: _Builder, surface: str, label: str, known: set[str]) -> None:
     surface = surface.strip()
-    if not surface or any(surface in k or k in surface for k in known):
-        return  # a dictionary or the gazetteer already said what this is
+    # A dictionary or the gazetteer already said what this is; but a person's name may hold
+    # a known place's ("John Williams" where "Williams" alone is a town elsewhere).
+    if not surface or any(surface in k or (k in surface and not (label == "PERSON" and surface.endswith(" " + k)))
+                          for k in known):
+        return
     if label == "PERSON":
         builder.add(f"person:{fold(surface)}", surface, type="PERSON", name=surface)
     elif label == "ORG":

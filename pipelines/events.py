@@ -75,8 +75,20 @@ CAPTURE_VERB = re.compile(
     # A change of hands told as a state: "the rebels are now in control of the town of X",
     # "It is now controlled by the militants" (not "still in control": no change).
     r"(?<!still\s)(?:is|are|was|were|now)\s+(?:now\s+)?in\s+(?:full\s+|complete\s+|total\s+)?control|"
+    # "Russia said it had full control of the town": only full control tells a change.
+    r"(?:has|have|had)\s+(?:now\s+)?(?:full|complete|total)\s+control|"
+    # "Boko Haram hoisted its flag in Baga", "raised the Ukrainian flag over the village":
+    # the way a taken town is shown.
+    r"(?:hoist|rais)(?:ed|es|ing)?\s+(?:(?:its|their|the|a)\s+)?(?:[\w-]+\s+)?flags?\s+(?:in|over|above)|"
+    # "X is back in Ukrainian hands" (passive: the town is the subject).
+    r"(?:is|are|was|were)\s+(?:now\s+)?back\s+in\s+(?:[\w-]+\s+){1,2}?hands|"
+    # "the first township reported to fall to the Arakan Army": only after such a verb
+    # (bare "fall to" is mostly a forecast).
+    r"(?<=reported\sto\s)fall|(?<=said\sto\s)fall|(?<=confirmed\sto\s)fall|"
     r"now\s+(?:controlled|held))\b", re.IGNORECASE)
-STATE_OF_CONTROL = re.compile(r"\bin\s+(?:\w+\s+)?control$", re.IGNORECASE)
+STATE_OF_CONTROL = re.compile(r"(?:\bin\s+(?:\w+\s+)?|(?:full|complete|total)\s+)control$", re.IGNORECASE)
+FLAG = re.compile(r"flags?\s+\w+$", re.IGNORECASE)
+HANDS = re.compile(r"hands$", re.IGNORECASE)
 NOW_HELD = re.compile(r"^now\s", re.IGNORECASE)
 UNDER_CONTROL = re.compile(r"\sunder$", re.IGNORECASE)
 # Who may hold a town in a state phrasing: an armed group, not "the government" of a company.
@@ -100,12 +112,22 @@ PLUPERFECT = re.compile(r"\bhad\s+(?:\w+ly\s+|already\s+|first\s+)?$", re.IGNORE
 # "intensified their attacks to capture Marib", "moved to take the town": an aim, unless
 # the infinitive says it was done ("managed to capture").
 INFINITIVE = re.compile(r"\bto\s+$", re.IGNORECASE)
-DONE_INFINITIVE = re.compile(r"\b(?:managed|succeeded|went\s+on|continued|used)\s+to\s+$", re.IGNORECASE)
+DONE_INFINITIVE = re.compile(r"\b(?:managed|succeeded|went\s+on|continued|used|reported|said|confirmed)\s+to\s+$",
+                             re.IGNORECASE)
 CONTROL_OF = re.compile(r"^\s*(?:back\s+)?(?:(?:full|complete|total|effective)\s+)?control\s+(?:of|over)\s+|^\s*back\s+",
                         re.IGNORECASE)
 PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|also\s+|now\s+|finally\s+|fully\s+)?$",
                             re.IGNORECASE)
-FELL = re.compile(r"^(?:fell|falls|fallen)$", re.IGNORECASE)
+FELL = re.compile(r"^(?:fell|falls|fallen|fall)$", re.IGNORECASE)
+# "the army prevented the insurgents from taking over the town": it did not change hands.
+PREVENTED = re.compile(r"\b(?:prevent\w*|stopp?(?:ed|ing|s)?|block\w*|foil\w*|thwart\w*)\b[^.;]{0,60}\bfrom\s+$",
+                       re.IGNORECASE)
+# "Officials have not confirmed the city was back in Ukrainian hands": nobody says it was.
+UNCONFIRMED = re.compile(r"\b(?:not|n't|never|yet\s+to)\s+(?:yet\s+|independently\s+|officially\s+)?"
+                         r"(?:confirm|verif)\w*\s+(?:that\s+)?[^.;,]{0,60}$", re.IGNORECASE)
+# "Iraqi forces will retake the city", "the rest will be liberated soon": a plan.
+WILL = re.compile(r"\b(?:will|'ll|shall|going\s+to)\s+(?:\w+ly\s+|soon\s+|now\s+|also\s+)?(?:be\s+|have\s+been\s+)?"
+                  r"(?:\w+ly\s+)?$", re.IGNORECASE)
 
 POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement|township|"
                             r"(?:provincial|district|regional|state|administrative)\s+capital)(s)?\b", re.IGNORECASE)
@@ -116,7 +138,9 @@ NONPOP_NOUN = re.compile(
     r"\b(?:positions?|hills?|hilltops?|(?:air\s*)?bases?|airports?|airfields?|enclaves?|pockets?|territory|"
     r"territories|areas?|desert|roads?|highways?|checkpoints?|bridges?|dams?|(?:oil|gas)\s*fields?|fields?|"
     r"ridges?|mountains?|heights|crossings?|barracks|camps?|headquarters|outposts?|islands?|square\s+(?:km|kilomet\w+|miles)|"
-    r"province|governorate|region|oblast)\b", re.IGNORECASE)
+    r"province|governorate|region|oblast|"
+    # "the strategic Jabal Nuba": a mountain, whatever town a loose spelling finds.
+    r"jabal|jebel|jabel|mount|mt)\b", re.IGNORECASE)
 NON_TERRITORY = re.compile(
     r"\b(?:suspects?|man|men|woman|women|weapons?|arms|ammunition|tanks?|vehicles?|equipment|prisoners?|"
     r"fighters?|militants?|soldiers?|hostages?|titles?|championship|trophy|cup|medals?|company|firm|stake|shares?|"
@@ -150,7 +174,8 @@ RELATIVE_CLAUSE = re.compile(r"(?:,\s*|\s+)(?:who|whom|whose|which)\b[^,;:.]*(?:
 EARLIER_THAN = re.compile(r"\b(?:days?|weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)
 YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:the\s+)?claims?|"
-                    r"dismissed\s+(?:the\s+)?claims?)\b", re.IGNORECASE)
+                    r"dismissed\s+(?:the\s+)?claims?|(?:was|is|were|are)\s+[\"“‘']?(?:not\s+true|untrue|baseless))\b",
+                    re.IGNORECASE)
 FUTURE = re.compile(r"\b(?:will|'ll|shall|going\s+to)\b", re.IGNORECASE)
 ATTRIBUTION = re.compile(r"\b(?:said|says|say|reported|reports|report|according\s+to|claimed|claims|quoted|"
                          r"cited|told|announced|stated)\b", re.IGNORECASE)
@@ -287,9 +312,13 @@ class _Article:
         self.sentences = split_sentences(full_text(article))
         self.usable = _usable_sentences(self.sentences)
         self.dictionary = default_actors()
-        self.places = [_find_mentions(s, article.entities, {"PLACE"}) for s in self.sentences]
         self.actors = [_find_mentions(s, article.entities, {"ARMED_ACTOR"}) for s in self.sentences]
         self._persons: dict[int, list[Mention]] = {}
+        # "captured John Williams": a place's name inside a longer person's name, where the
+        # tagger let the place stand because another sentence says "Williams" alone.
+        self.places = [[m for m in _find_mentions(s, article.entities, {"PLACE"})
+                        if not any(p.start <= m.start and m.end <= p.end and p.end - p.start > m.end - m.start
+                                   for p in self.persons(i))] for i, s in enumerate(self.sentences)]
         counts: dict[str, int] = {}
         for e in article.entities:
             if e.country and e.type in ("PLACE", "ARMED_ACTOR"):
@@ -328,13 +357,16 @@ class _Article:
     def actor(self, mention: Mention | None) -> Actor | None:
         return self.dictionary.get(mention.entity.id) if mention else None
 
-    def person_at(self, index: int, pos: int) -> bool:
-        """A person's name (spaCy) opens the text at ``pos``, after an optional article."""
+    def persons(self, index: int) -> list[Mention]:
         if index not in self._persons:
             self._persons[index] = _find_mentions(self.sentences[index], self.article.entities, {"PERSON"})
+        return self._persons[index]
+
+    def person_at(self, index: int, pos: int) -> bool:
+        """A person's name (spaCy) opens the text at ``pos``, after an optional article."""
         lead = re.match(r"\s*(?:the\s+)?", self.sentences[index][pos:])
         start = pos + (lead.end() if lead else 0)
-        return any(m.start == start for m in self._persons[index])
+        return any(m.start == start for m in self.persons(index))
 
     def state_subject(self, index: int, end: int) -> Actor | None:
         """The forces of a country that speaks for itself before ``end``: "Ukraine says it
@@ -638,12 +670,18 @@ def _modality(doc: _Article, index: int, trigger_start: int, trigger: str) -> st
             "claim" in following.lower() or CAPTURE_VERB.search(following)):
         return "denied"
     stripped = prefix.strip().lstrip("\"“'‘")
-    if trigger.lower().endswith("ing") and not stripped:
-        return "hypothetical"  # "Capturing al-Sukhna means…"
+    if trigger.lower().endswith("ing") and (not stripped or re.search(r"\bthat$", stripped)):
+        return "hypothetical"  # "Capturing al-Sukhna means…", "announced that taking X was a priority"
+    # "Russia's capture of Soledar would have symbolic value": the noun's own clause says
+    # it has not happened.
+    rest = sentence[trigger_start + len(trigger):]
+    if re.match(r"^\s+of\b", rest) and re.search(r"\b(?:would|could|might)\b", re.split(r"[;.]", rest)[0]):
+        return "hypothetical"
     if HYPOTHETICAL.search(clause) or (re.search(r"\b(?:after|once|when)\b", clause, re.I)
                                        and FUTURE.search(sentence)):
         return "hypothetical"
-    if PLANNED.search(prefix[-60:]) or (INFINITIVE.search(prefix) and not DONE_INFINITIVE.search(prefix)):
+    if PLANNED.search(prefix[-60:]) or WILL.search(prefix) or (
+            INFINITIVE.search(prefix) and not DONE_INFINITIVE.search(prefix)):
         return "planned"
     # "Rebels who signed a deal two months ago seized …": a relative clause dates its
     # own verb, not the capture.
@@ -706,7 +744,13 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
     for verb in CAPTURE_VERB.finditer(sentence):
         word = verb.group()
         after = sentence[verb.end():]
-        if NEGATED.search(sentence[max(0, verb.start() - 30):verb.start()]):
+        if NEGATED.search(sentence[max(0, verb.start() - 30):verb.start()]) or PREVENTED.search(
+                sentence[max(0, verb.start() - 90):verb.start()]) or UNCONFIRMED.search(sentence[:verb.start()]):
+            continue
+        # "was taken to a hospital", "took Williams into custody", "taken hostage": moved,
+        # arrested, not captured.
+        if re.match(r"^t(?:ook|aken?|akes|aking)$", word, re.I) and re.match(
+                r"^(?:\s+[A-Z][\w-]*){0,3}\s+(?:to|into|away|hostage|prisoner|captive|aback)\b", after):
             continue
         took_over = re.match(r"^\s+over\b", after, re.I) if WEAK_VERB.match(word) else None
         if not took_over and re.match(r"^\s+(?:part|place|over|off|up|care|note|steps?|responsibility|advantage)\b",
@@ -739,7 +783,7 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
         # Passive needs a participle: "were gaining ground" is progressive, not passive.
         participle = bool(re.search(r"(?:ed|en|run)$", word, re.I))
         passive = (not state and participle and bool(PASSIVE_BEFORE.search(sentence[:verb.start()]))) \
-            or bool(FELL.match(word)) or now_held or under
+            or bool(FELL.match(word)) or now_held or under or bool(HANDS.search(word))
         if FELL.match(word) and not re.match(r"^\s+(?:to|into\s+the\s+hands\s+of)\b", after, re.I):
             continue
         actor1: Actor | None = None
@@ -768,10 +812,14 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                 # "It is now controlled by the militants": the town the article is about.
                 ref = doc.last_populated_before(index, 0, "town")
                 targets, kind = ([Target(ref, True, True, "anaphor")] if ref else []), "populated"
+            # ("taken by French and Malian troops": the actor named last in a pair)
             by = [m for m in doc.actors[index] if m.start >= verb.end()
-                  and (re.search(r"\b(?:by|to|of)\s+(?:the\s+)?$", sentence[verb.end():m.start][-30:])
+                  and (re.search(r"\b(?:by|to|of)\s+(?:the\s+)?(?:[A-Z][\w-]*\s+and\s+)?$",
+                                 sentence[verb.end():m.start][-45:])
                        or (under and m.start - verb.end() < 30))]
-            actor1 = doc.actor(by[0]) if by else None
+            # "back in Ukrainian hands": the holder is inside the phrase.
+            held = [m for m in doc.actors[index] if verb.start() <= m.start < verb.end()] if HANDS.search(word) else []
+            actor1 = doc.actor((held or by)[0]) if held or by else None
         else:
             head = sentence[obj_start:obj_start + 40]
             if WEAK_VERB.match(word) and not control and not state and not (
@@ -786,9 +834,12 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             said = list(re.finditer(r"\b(?:said|says|reported|reports|claimed|that|since)\b", sentence[:verb.start()]))
             clause_start = said[-1].end() if said and said[-1].group() != "since" else 0
             before = [m for m in doc.actors[index] if clause_start <= m.start and m.end <= verb.start()
-                      # (a backer: "backed by the army"; not "Rwandan-backed M23", the captor)
-                      and not re.search(r"(?:(?<![-\w])backed|supported|aided|by|against|with|from)\s+(?:the\s+)?$",
-                                        sentence[max(0, m.start - 20):m.start])
+                      # (a backer: "backed by the army"; not "Rwandan-backed M23", the captor;
+                      # "troops from the Malian army" are the army's)
+                      and not (re.search(r"(?:(?<![-\w])backed|supported|aided|by|against|with|from)\s+(?:the\s+)?$",
+                                         sentence[max(0, m.start - 20):m.start])
+                               and not re.search(r"\b(?:troops|soldiers|units|forces|fighters|elements)\s+from\s+"
+                                                 r"(?:the\s+)?$", sentence[max(0, m.start - 30):m.start], re.I))
                       and not re.match(r"^-(?:backed|held|led)", sentence[m.end:m.end + 8])]
             actor1 = doc.actor(before[0]) if before else None
             # "The Sudanese army said its forces restored X": the speaker's own forces.
@@ -796,9 +847,13 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
                            r"(?:forces|troops|fighters|units|soldiers)|they|it)\b",
                            sentence[clause_start:verb.start()])
             if own and said:
-                speaker = [m for m in doc.actors[index] if m.end <= said[-1].start()]
+                # The subject that speaks, not an actor of its own clauses ("Rwandan forces
+                # sent to help the army fight jihadists said they had recaptured X").
+                speaker = [m for m in doc.actors[index] if m.end <= said[-1].start()
+                           and not re.search(r"\b(?:against|fight|fighting|battle|battling|from)\s+(?:the\s+)?$",
+                                             sentence[max(0, m.start - 20):m.start], re.I)]
                 if speaker:
-                    actor1 = doc.actor(speaker[-1])
+                    actor1 = doc.actor(speaker[0])
         if not targets:
             continue
         if actor1 is None and not passive:
@@ -995,9 +1050,19 @@ def extract_events(article: Article) -> list[Event]:
     for i in sorted(doc.usable):
         if CAPTURE_VERB.search(doc.sentences[i]):
             drafts.extend(_captures(doc, i))
-    drafts = _carry_captor(doc, drafts)
+    drafts = _denied_everywhere(_carry_captor(doc, drafts))
     drafts.extend(_other_events(doc))
     return [_to_event(doc, d) for d in _dedupe(drafts)]
+
+
+def _denied_everywhere(drafts: list[Draft]) -> list[Draft]:
+    """A capture the article reports as denied ("Ukraine denied that Soledar had fallen",
+    "the claim was not true") is denied in every sentence that mentions it: the claim the
+    denial answers is usually told first, as if it were a fact."""
+    denied = {d.target.place.id for d in drafts
+              if d.modality == "denied" and d.target and d.target.place and d.target.named}
+    return [replace(d, modality="denied", confidence=min(d.confidence, 0.5))
+            if d.target and d.target.place and d.target.place.id in denied else d for d in drafts]
 
 
 def _carry_captor(doc: _Article, drafts: list[Draft]) -> list[Draft]:

@@ -48,6 +48,9 @@ COUNTRY = "PCLI"
 # A match on the consonant skeleton alone picks a place of at least this many people
 # (or one in a region the article names): see Gazetteer.resolve.
 LOOSE_MIN_POPULATION = 10_000
+# A place outside the countries an article names: a town the world knows by name
+# ("Kyiv said", "talks in Geneva"); with a cue ("the town of") half of that is enough.
+FOREIGN_MIN_POPULATION = 100_000
 
 # Common English names of countries that GeoNames spells otherwise.
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
@@ -206,10 +209,16 @@ class Gazetteer:
                 score += 0.8
             if region and place.feature_code == REGION:
                 score += 1.5
-            # Outside the article's countries only a place's main name counts, with
-            # a cue or a large population: alternate names include "Africa", "More".
+            # Outside the article's countries only a place's main name counts, with a cue or
+            # a large population (alternate names include "Africa", "More"); and when the
+            # article names its countries, only a town big enough to be named abroad
+            # without its country: small main names collide with other countries'
+            # villages GeoNames lacks ("Baga, a town in Borno state" is not Bagà in Spain)
+            # and with words ("God" is not Göd in Hungary).
+            foreign_min = (FOREIGN_MIN_POPULATION // 2 if cue else FOREIGN_MIN_POPULATION) if context.countries \
+                else (0 if cue else 15_000)
             if exact and not (in_country or region or place.feature_code == COUNTRY or (
-                    fold(place.name) == fold(surface) and (cue or place.population >= 15000))):
+                    fold(place.name) == fold(surface) and place.population >= foreign_min)):
                 continue
             if best is None or score > best.score:
                 best = PlaceMatch(place, exact, round(score, 3))
