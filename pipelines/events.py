@@ -42,6 +42,7 @@ from pipelines.entities import (
     PASSIVE_AFTER,
     REGION_SUFFIX,
     TOWN_AFTER,
+    default_demonyms,
     full_text,
 )
 from pipelines.gazetteer import CAPITAL, COUNTRY, POPULATED, REGION, default_gazetteer
@@ -122,6 +123,10 @@ FELL = re.compile(r"^(?:fell|falls|fallen|fall)$", re.IGNORECASE)
 # "the army prevented the insurgents from taking over the town": it did not change hands.
 PREVENTED = re.compile(r"\b(?:prevent\w*|stopp?(?:ed|ing|s)?|block\w*|foil\w*|thwart\w*)\b[^.;]{0,60}\bfrom\s+$",
                        re.IGNORECASE)
+DEMONYM_TOWN = re.compile(r"\b([A-Z][a-z]+)\s+(?:[a-z-]+\s+)?(?:town|city|village|township)\s+of\s+$")
+# "The fall of Mukalla highlighted …": the noun names a capture the sentence does not tell.
+NOMINAL_CAPTURE = re.compile(r"\b(?:fall|capture|seizure|takeover|loss)\s+of\b|['’]s\s+(?:fall|capture|seizure|loss)\b",
+                             re.IGNORECASE)
 # "Officials have not confirmed the city was back in Ukrainian hands": nobody says it was.
 UNCONFIRMED = re.compile(r"\b(?:not|n't|never|yet\s+to)\s+(?:yet\s+|independently\s+|officially\s+)?"
                          r"(?:confirm|verif)\w*\s+(?:that\s+)?[^.;,]{0,60}$", re.IGNORECASE)
@@ -352,6 +357,10 @@ class _Article:
         if place is None:
             return self.main_country
         at = next((m.start for m in self.places[index] if m.entity.id == place.id), 0)
+        # "the Ukrainian town of Vuhledar": the adjective says where.
+        demonym = DEMONYM_TOWN.search(self.sentences[index][max(0, at - 40):at])
+        if demonym and demonym.group(1) in default_demonyms():
+            return default_demonyms()[demonym.group(1)]
         return self.country_near(index, at)
 
     def actor(self, mention: Mention | None) -> Actor | None:
@@ -413,8 +422,17 @@ class _Article:
 # What follows a country that is the subject of a capture: its forces, or it speaking of
 # itself ("Ukraine says it has", "Russia claimed its troops").
 STATE_SUBJECT = re.compile(r"^(?:['’]s\s+(?:own\s+)?(?:forces|army|troops|military|soldiers)\b|"
-                           r"\s+(?:says|said|claims|claimed|announced)\s+(?:that\s+)?(?:it|its\s+(?:forces|troops|army)))",
+                           # "Russia on Sunday said it had", "Russia's defence ministry said its forces"
+                           r"(?:['’]s\s+(?:defen[cs]e\s+ministry|military|government))?\s+(?:(?:on\s+)?\w+day\s+)?"
+                           r"(?:says|said|claims|claimed|announced)\s+(?:(?:on\s+)?\w+day\s+)?(?:that\s+)?"
+                           r"(?:it|its\s+(?:forces|troops|army)))\b",
                            re.IGNORECASE)
+
+
+def _dateline(sentence: str, m: Mention) -> bool:
+    """"BAGHDAD -- The capital of Anbar province fell": where the story was filed."""
+    return m.start <= 1 and sentence[m.start:m.end].isupper() and bool(
+        re.match(r"^\s*(?:,|\(|--|-\s|—|–)", sentence[m.end:m.end + 4]))
 
 
 def _speaker(sentence: str, m: Mention) -> bool:
@@ -487,7 +505,7 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     sentence = doc.sentences[index]
     window = sentence[start:end]
     # "The Sagaing towns of A, B and C": a region naming the towns is not the target.
-    places = [m for m in doc.places[index] if start <= m.start < end
+    places = [m for m in doc.places[index] if start <= m.start < end and not _dateline(sentence, m)
               and not re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)]
     heads: list[tuple[int, str]] = []
     for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
@@ -519,6 +537,8 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
         targets = [places[0]]
         for prev, nxt in zip(places, places[1:]):
             gap = sentence[prev.end:nxt.start]
+            if nxt.entity.feature_code in (REGION, COUNTRY):
+                break  # "Nyala, South Darfur": the town's address, not a second town
             if re.fullmatch(r"(?:\s+[A-Z]\w+)?\s*(?:,|and|,\s*and|as\s+well\s+as)\s*(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?",
                             gap):
                 targets.append(nxt)
@@ -587,7 +607,10 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
             # sentences say was taken is the town described.
             taken = m.entity.feature_code is None and (
                 CAPTURE_BEFORE.search(sentence[max(0, m.start - 40):m.start])
-                or FELL_AFTER.match(sentence[m.end:m.end + 40]) or PASSIVE_AFTER.match(sentence[m.end:m.end + 40]))
+                or FELL_AFTER.match(sentence[m.end:m.end + 40]) or PASSIVE_AFTER.match(sentence[m.end:m.end + 40])) or (
+                # "… captured a port city in the south. The fall of Mukalla …"
+                doc.populated(m) and bool(re.search(r"\b(?:fall|capture|seizure|takeover)\s+of\s+$",
+                                                    sentence[max(0, m.start - 20):m.start], re.I)))
             # "Bariire, in Lower Shabelle, is about 50 km from Mogadishu": the town described.
             located = m.start == 0 and m.entity.feature_code in (None, POPULATED) and LOCATED_AFTER.match(
                 sentence[m.end:m.end + 80])
@@ -619,7 +642,8 @@ def _resolve_description(doc: _Article, index: int, description: str, noun: str 
         sentence = doc.sentences[i]
         if _is_caption(sentence):
             continue
-        verbs = [v.start() for v in CAPTURE_VERB.finditer(sentence)]
+        verbs = [v.start() for v in CAPTURE_VERB.finditer(sentence)] + [
+            v.start() for v in NOMINAL_CAPTURE.finditer(sentence)]
         towns = {m.entity.id: m.entity for m in doc.places[i]
                  if (doc.populated(m) or (m.entity.feature_code is None
                                           and IN_REGION_AFTER.match(sentence[m.end:m.end + 50])))

@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import pickle
+import re
 import sys
 import tempfile
 from array import array
@@ -34,7 +35,7 @@ from pipelines.text import fold, is_ascii_latin, skeleton
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2  # 2: "Congo" names the DRC
+INDEX_FORMAT = 3  # 2: "Congo" names the DRC; 3: "West Darfur" for "Western Darfur"
 ADMIN1_FILE = Path(__file__).parent / "data" / "geonames_admin1.tsv"
 TEXT_MODULE = Path(__file__).parent / "text.py"
 
@@ -318,7 +319,8 @@ def build_index() -> Gazetteer:
                       int(c.get("population") or 0), list(COUNTRY_ALIASES.get(c["iso"], ())))
         names["\x00country:" + c["iso"]] = row
     for (country, _code), (name, gid) in regions.items():
-        add_row(gid, name, country, name, REGION, nan, nan, 0, [])
+        # GeoNames writes "Western Darfur", "Southern Kordofan"; the news "West Darfur".
+        add_row(gid, name, country, name, REGION, nan, nan, 0, [re.sub(r"^(West|South|North|East)ern\b", r"\1", name)])
     for city in cities.values():
         country = city["countrycode"]
         region = regions.get((country, city["admin1code"]))

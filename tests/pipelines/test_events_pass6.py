@@ -150,3 +150,28 @@ def test_the_speaker_is_the_subject_not_the_enemy_it_was_sent_to_fight() -> None
                      "it had recaptured the town of Macomia.")
     assert event.sub_event_type == "Government regains territory"
     assert event.actor1_id == "actor:mz_forces"
+
+
+def test_a_country_that_speaks_on_a_day_of_its_own_forces_is_the_captor() -> None:
+    [event] = alerts("Russia on Sunday said it had captured the Ukrainian town of Vuhledar.")
+    assert event.actor1 is not None and event.sub_event_type == "Non-state actor overtakes territory"
+
+
+# Which town
+
+
+def test_the_dateline_is_not_the_town_described() -> None:
+    events = alerts("KABUL -- The capital of Helmand province fell to Taliban fighters on Sunday.")
+    assert "Kabul" not in {e.location for e in events}
+
+
+def test_a_region_after_a_town_is_its_address_not_a_second_town() -> None:
+    assert places("The Rapid Support Forces in Sudan said they had captured Geneina, West Darfur, on Monday.") \
+        == {"Al-Junaynah"}
+
+
+def test_a_town_described_then_named_by_its_fall_is_that_town() -> None:
+    text = ("Al-Qaida militants in Yemen captured a port city in the south on Thursday. "
+            "The fall of Mukalla showed how far the group had spread. "
+            "Fighting went on in the southern city of Aden, where the Houthis attacked.")
+    assert places(text) == {"Mukalla"}
