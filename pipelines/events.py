@@ -86,6 +86,11 @@ CAPTURE_VERB = re.compile(
     # "the first township reported to fall to the Arakan Army": only after such a verb
     # (bare "fall to" is mostly a forecast).
     r"(?<=reported\sto\s)fall|(?<=said\sto\s)fall|(?<=confirmed\sto\s)fall|"
+    # "became the first provincial capital to fall to the militants"
+    r"(?<=town\sto\s)fall|(?<=city\sto\s)fall|(?<=capital\sto\s)fall|(?<=village\sto\s)fall|"
+    r"(?<=township\sto\s)fall|"
+    # "insurgents on Saturday claimed control of Sheberghan" (a claim: told by the side).
+    r"claim(?:ed|s)?\s+(?:full\s+|complete\s+|total\s+)?control\s+(?:of|over)|"
     # "Iraqi forces drove Islamic State out of the city of Fallujah" (an armed side driven out).
     r"(?:drove|driven|drive|drives|driving|pushed|forced|kicked|chased)\s+(?:[\w'’-]+\s+){1,4}?out\s+of|"
     r"now\s+(?:controlled|held))\b", re.IGNORECASE)
@@ -115,8 +120,9 @@ PLUPERFECT = re.compile(r"\bhad\s+(?:\w+ly\s+|already\s+|first\s+)?$", re.IGNORE
 # "intensified their attacks to capture Marib", "moved to take the town": an aim, unless
 # the infinitive says it was done ("managed to capture").
 INFINITIVE = re.compile(r"\bto\s+$", re.IGNORECASE)
-DONE_INFINITIVE = re.compile(r"\b(?:managed|succeeded|went\s+on|continued|used|reported|said|confirmed)\s+to\s+$",
-                             re.IGNORECASE)
+DONE_INFINITIVE = re.compile(r"\b(?:managed|succeeded|went\s+on|continued|used|reported|said|confirmed|"
+                             # "the first provincial capital to fall to the Taliban"
+                             r"(?:town|city|capital|village|township))\s+to\s+$", re.IGNORECASE)
 CONTROL_OF = re.compile(r"^\s*(?:back\s+)?(?:(?:full|complete|total|effective)\s+)?control\s+(?:of|over)\s+|^\s*back\s+",
                         re.IGNORECASE)
 PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|also\s+|now\s+|finally\s+|fully\s+)?$",
@@ -510,7 +516,9 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     sentence = doc.sentences[index]
     window = sentence[start:end]
     # "The Sagaing towns of A, B and C": a region naming the towns is not the target.
+    # (not the setting: "In Mali, two towns … were recaptured")
     places = [m for m in doc.places[index] if start <= m.start < end and not _dateline(sentence, m)
+              and not (re.fullmatch(r"\s*In\s+", sentence[start:m.start]) and sentence[m.end:m.end + 1] == ",")
               and not re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)]
     heads: list[tuple[int, str]] = []
     for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
@@ -571,6 +579,9 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
             else:
                 break
         return [Target(t.entity, True, True, "named") for t in targets], kind
+    appositive = _appositive_list(doc, index, noun.end()) if noun.group(2) else []
+    if appositive:
+        return appositive, kind
     before = sentence[max(start, pos - 40):pos].lower()
     counted = re.search(r"\b(?:a\s+(?:number|string|series|handful|cluster)\s+of|several|dozens\s+of|\d+|two|three|four|"
                         r"five|many|some)\s+"
@@ -598,6 +609,26 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     if apposition is not None and not re.search(r"[.;]", sentence[noun.end():apposition.start]):
         return [Target(apposition.entity, True, True, "description")], kind
     return _resolve_description(doc, index, rest, noun.group(1).lower()), kind
+
+
+def _appositive_list(doc: _Article, index: int, after: int) -> list[Target]:
+    """"Two rebel-held towns, Gao and Timbuktu, have been recaptured": the list set off by
+    commas right after a plural town noun ending at ``after``."""
+    sentence = doc.sentences[index]
+    if not re.match(r"^,\s", sentence[after:after + 2]):
+        return []
+    listed = sorted((m for m in doc.places[index] if m.start > after), key=lambda m: m.start)
+    if not listed or sentence[after + 1:listed[0].start].strip():
+        return []
+    run = listed[:1]
+    for nxt in listed[1:]:
+        if not re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[run[-1].end:nxt.start]):
+            break
+        run.append(nxt)
+    if len(run) < 2 or not re.match(r"^\s*,", sentence[run[-1].end:run[-1].end + 3]) or not all(
+            doc.populated(m) or m.entity.feature_code is None for m in run):
+        return []
+    return [Target(m.entity, True, True, "description") for m in run]
 
 
 def _resolve_description(doc: _Article, index: int, description: str, noun: str = "town") -> list[Target]:

@@ -50,7 +50,7 @@ COUNTRY = "PCLI"
 # (or one in a region the article names): see Gazetteer.resolve.
 LOOSE_MIN_POPULATION = 10_000
 # A place outside the countries an article names: a town the world knows by name
-# ("Kyiv said", "talks in Geneva"); with a cue ("the town of") half of that is enough.
+# ("Kyiv said", "talks in Geneva"), even after "the town of".
 FOREIGN_MIN_POPULATION = 100_000
 
 # Common English names of countries that GeoNames spells otherwise.
@@ -216,8 +216,7 @@ class Gazetteer:
             # without its country: small main names collide with other countries'
             # villages GeoNames lacks ("Baga, a town in Borno state" is not Bagà in Spain)
             # and with words ("God" is not Göd in Hungary).
-            foreign_min = (FOREIGN_MIN_POPULATION // 2 if cue else FOREIGN_MIN_POPULATION) if context.countries \
-                else (0 if cue else 15_000)
+            foreign_min = FOREIGN_MIN_POPULATION if context.countries else (0 if cue else 15_000)
             if exact and not (in_country or region or place.feature_code == COUNTRY or (
                     fold(place.name) == fold(surface) and place.population >= foreign_min)):
                 continue

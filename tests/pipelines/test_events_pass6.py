@@ -115,6 +115,9 @@ def test_a_small_town_abroad_is_not_what_an_article_about_another_country_names(
     assert gazetteer.resolve("God", Context(frozenset({"IQ"}))) is None
     baga = gazetteer.resolve("Baga", Context(frozenset({"NG"})), cue=True)
     assert baga is None or baga.place.country == "NG"
+    # Nor is a town of 84 000 in China the Degan of an article about Ethiopia.
+    degan = gazetteer.resolve("Degan", Context(frozenset({"ET"})), cue=True)
+    assert degan is None or degan.place.country == "ET"
     # A large city abroad is still itself.
     paris = gazetteer.resolve("Paris", Context(frozenset({"IQ"})))
     assert paris is not None and paris.place.country == "FR"
@@ -175,3 +178,20 @@ def test_a_town_described_then_named_by_its_fall_is_that_town() -> None:
             "The fall of Mukalla showed how far the group had spread. "
             "Fighting went on in the southern city of Aden, where the Houthis attacked.")
     assert places(text) == {"Mukalla"}
+
+
+def test_claimed_control_of_a_town_is_a_claimed_capture_and_of_a_post_is_not() -> None:
+    [event] = alerts("In Afghanistan, Taliban fighters on Saturday claimed control of Kunduz, the capital of "
+                     "Kunduz province.")
+    assert event.location == "Kunduz"
+    assert alerts("In Burkina Faso, JNIM claimed control of the army post at Djibo on Monday.") == []
+
+
+def test_the_first_town_to_fall_to_a_group_fell_to_it() -> None:
+    assert places("In Afghanistan, Farah became the first provincial capital to fall to the Taliban "
+                  "on Friday.") == {"Farah"}
+
+
+def test_towns_listed_in_apposition_are_each_taken() -> None:
+    assert places("In Mali, two Islamist-held towns, Gao and Timbuktu, have been recaptured by French "
+                  "and Malian troops.") == {"Gao", "Timbuktu"}
