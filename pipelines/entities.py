@@ -132,7 +132,7 @@ Christian Muslim Jihadist More Read Watch Live Follow Share Most Many Some All S
 """.split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
 
 CONFLICT_KEYWORDS = re.compile(
-    r"\b(?:kill\w*|attack\w*|forces|troops|militant\w*|rebel\w*|fighter\w*|(?:re)?captur\w*|seiz\w*|retook|retak\w*|overr[au]n\w*|"
+    r"\b(?:kill\w*|attack\w*|forces|troops|militant\w*|rebel\w*|fighter\w*|(?:re)?captur\w*|seiz\w*|retook|retak\w*|overr[au]n\w*|liberat\w*|"
     r"clash\w*|strike\w*|airstrike\w*|bomb\w*|shell\w*|army|military|offensive|militia\w*|"
     r"insurgen\w*|soldier\w*|war|siege|besieg\w*|ambush\w*|abduct\w*|kidnap\w*|executed)\b",
     re.IGNORECASE,

@@ -75,7 +75,7 @@ CAPTURE_VERB = re.compile(
     r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|restor(?:e|es|ed|ing)|fell|falls|fallen|"
     # A change of hands told as a state: "the rebels are now in control of the town of X",
     # "It is now controlled by the militants" (not "still in control": no change).
-    r"(?<!still\s)(?:is|are|was|were|now)\s+(?:now\s+)?in\s+(?:full\s+|complete\s+|total\s+)?control|"
+    r"(?<!still\s)(?:is|are|was|were|now|(?:has|have|had)\s+been)\s+(?:now\s+)?in\s+(?:full\s+|complete\s+|total\s+)?control|"
     # "Russia said it had full control of the town": only full control tells a change.
     r"(?:has|have|had)\s+(?:now\s+)?(?:full|complete|total)\s+control|"
     # "Boko Haram hoisted its flag in Baga", "raised the Ukrainian flag over the village":
@@ -383,10 +383,13 @@ class _Article:
         return self._persons[index]
 
     def person_at(self, index: int, pos: int) -> bool:
-        """A person's name (spaCy) opens the text at ``pos``, after an optional article."""
-        lead = re.match(r"\s*(?:the\s+)?", self.sentences[index][pos:])
+        """A person's name (spaCy) opens the text at ``pos``, after an optional article
+        (not an adjective spaCy took for a name: "the Burkinabe town of Djibo")."""
+        sentence = self.sentences[index]
+        lead = re.match(r"\s*(?:the\s+)?", sentence[pos:])
         start = pos + (lead.end() if lead else 0)
-        return any(m.start == start for m in self.persons(index))
+        return any(m.start == start and not POPULATED_NOUN.match(sentence[m.end:m.end + 20].lstrip())
+                   for m in self.persons(index))
 
     def state_subject(self, index: int, end: int) -> Actor | None:
         """The forces of a country that speaks for itself before ``end``: "Ukraine says it
@@ -519,6 +522,8 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
     # (not the setting: "In Mali, two towns … were recaptured")
     places = [m for m in doc.places[index] if start <= m.start < end and not _dateline(sentence, m)
               and not (re.fullmatch(r"\s*In\s+", sentence[start:m.start]) and sentence[m.end:m.end + 1] == ",")
+              # ("Afghanistan's third largest city of Herat": the country owns the head)
+              and not (m.entity.feature_code in (COUNTRY, REGION) and re.match(r"['’]s\s", sentence[m.end:m.end + 3]))
               and not re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)]
     heads: list[tuple[int, str]] = []
     for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
@@ -537,7 +542,7 @@ def _describe_target(doc: _Article, index: int, start: int, end: int) -> tuple[l
         return [], "none"
     # "took control of the debate in the town of X": what was taken is a thing before the
     # town, in a word none of the patterns knows.
-    lead = re.match(r"\s*(?:the|a|an)\s+(?:[\w-]+\s+){1,3}?(?:in|at|inside|near)\s", window)
+    lead = re.match(r"\s*(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){1,3}?(?:in|at|inside|near)\s", window)
     if kind in ("populated", "place") and lead and start + lead.end() <= pos:
         return [], "none"
     if kind == "partial":
@@ -822,7 +827,9 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             continue
         took_over = re.match(r"^\s+over\b", after, re.I) if WEAK_VERB.match(word) else None
         if not took_over and re.match(r"^\s+(?:part|place|over|off|up|care|note|steps?|responsibility|advantage)\b",
-                                      after, re.I):
+                                      after, re.I) or re.match(r"^seiz", word, re.I) and re.match(
+                r"^\s+(?:on|upon)\s+(?!(?:\w+day|\d+|January|February|March|April|May|June|July|August|September|"
+                r"October|November|December)\b)", after):  # "seized on the remarks", not "seized on Monday"
             continue
         if GAIN.match(word) and not CONTROL_OF.match(after):
             continue
