@@ -908,6 +908,11 @@ def _captures(doc: _Article, index: int) -> list[Draft]:
             # any "X said (that)", and not one named as a backer or a target.
             said = list(re.finditer(r"\b(?:said|says|reported|reports|claimed|that|since)\b", sentence[:verb.start()]))
             clause_start = said[-1].end() if said and said[-1].group() != "since" else 0
+            # "IS fighters flee as Kurdish forces retake Sinjar": the clause of the verb.
+            joined = list(re.finditer(r"\b(?:as|while|whereas|when)\s", sentence[clause_start:verb.start()]))
+            if joined and any(clause_start + joined[-1].end() <= m.start and m.end <= verb.start()
+                              for m in doc.actors[index]):
+                clause_start += joined[-1].end()
             before = [m for m in doc.actors[index] if clause_start <= m.start and m.end <= verb.start()
                       # (a backer: "backed by the army"; not "Rwandan-backed M23", the captor;
                       # "troops from the Malian army" are the army's)

@@ -195,3 +195,14 @@ def test_the_first_town_to_fall_to_a_group_fell_to_it() -> None:
 def test_towns_listed_in_apposition_are_each_taken() -> None:
     assert places("In Mali, two Islamist-held towns, Gao and Timbuktu, have been recaptured by French "
                   "and Malian troops.") == {"Gao", "Timbuktu"}
+
+
+def test_the_captor_is_in_the_clause_of_the_verb_not_the_side_that_flees() -> None:
+    [event] = alerts("Islamic State fighters flee as Iraqi forces retake the Iraqi town of Hit.")
+    assert event.actor1_id == "actor:iq_forces"
+
+
+def test_kurdish_forces_are_the_peshmerga_in_iraq_and_the_sdf_in_syria() -> None:
+    [iraq] = alerts("Kurdish forces retook the Iraqi town of Sinjar from Islamic State on Friday.")
+    [syria] = alerts("Kurdish forces retook the Syrian town of Manbij from Islamic State on Friday.")
+    assert (iraq.actor1_id, syria.actor1_id) == ("actor:peshmerga", "actor:sdf")
