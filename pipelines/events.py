@@ -181,7 +181,10 @@ BACKGROUND = re.compile(
 # "last year", and "comes less than a month after <the capture>" (the capture is the
 # older event the news is measured from).
 LONG_AGO = re.compile(r"\b(?:decades?|years?|months?)\s+ago\b|\blast\s+(?:year|summer|winter|spring|autumn)\b|"
-                      r"\b(?:initially|originally|first)\s+(?:been\s+)?(?:captured|seized|taken|liberated)\b",
+                      r"\b(?:initially|originally|first)\s+(?:been\s+)?(?:captured|seized|taken|liberated)\b|"
+                      # "took A, B and C over two years of fighting": a summary, not the news
+                      r"\b(?:over|during|in)\s+(?:the\s+(?:past|last)\s+)?(?:\d+|two|three|four|five|six|several|many)\s+"
+                      r"(?:years|months)\b",
                       re.IGNORECASE)
 RELATIVE_CLAUSE = re.compile(r"(?:,\s*|\s+)(?:who|whom|whose|which)\b[^,;:.]*(?:,|$)", re.IGNORECASE)
 EARLIER_THAN = re.compile(r"\b(?:days?|weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)

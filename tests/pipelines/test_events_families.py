@@ -92,6 +92,13 @@ NOT_A_CAPTURE = [
     'The company took control of a factory in the town of Flint, Michigan, on Monday.',
     'Detectives captured the killer in the village of Ashford, Kent police said.',
     "Supporters seized on the mayor's remarks in the city of Chicago.",
+    'Russian forces took Pisky, Marinka and Avdiivka over two years of fighting, the report said.',
+    'Ukraine retakes village near Bakhmut, says Russia losing ground',
+    'Jihadists kill 30 soldiers in attack on Burkina Faso army base',
+    'Al-Shabaab militants storm Somali town, clash with troops',
+    'The town of Baidoa in Somalia remains under government control despite the attacks, officials said.',
+    'The Houthis have controlled the Yemeni capital Sanaa since 2014.',
+    'Residents fled as the army prepared an assault to retake the town of Rutshuru in Congo.',
 ]
 
 CAPTURES = [
@@ -133,6 +140,17 @@ CAPTURES = [
     "Afghanistan's third largest city, Kandahar, has fallen to the Taliban, officials said.",
     "Afghanistan's second largest city of Kandahar has fallen to the Taliban, officials said.",
     'The Taliban said the city of Ghazni was seized on Thursday night.',
+    'Rebels seize eastern Congo town of Kiwanja, residents say',
+    "Sudan's RSF seizes El Fasher after 18-month siege",
+    'Russia says it captured Ukrainian village of Novomykhailivka',
+    'Syrian rebels enter Homs after seizing Hama',
+    'Myanmar rebels say they seized border town of Myawaddy',
+    'Mali army says it retook town of Ber from rebels',
+    'Ukrainian forces recaptured Robotyne and pushed south toward Tokmak, the military said on Monday.',
+    "'We have liberated the city of Kherson,' Ukraine's president Volodymyr Zelenskiy said on Friday.",
+    'Fighters loyal to the government retook the town of Zinjibar in Yemen, officials said.',
+    'According to a military statement, troops have recaptured the town of Damboa in Nigeria from Boko Haram.',
+    'Rebels in Myanmar took control of the town of Kyaukme this week after a two-month siege.',
 ]
 
 
@@ -144,3 +162,9 @@ def test_no_alert_for_what_is_not_a_recent_town_capture(text: str) -> None:
 @pytest.mark.parametrize("text", CAPTURES)
 def test_one_alert_for_a_town_capture_however_it_is_told(text: str) -> None:
     assert len(alerts(text)) == 1
+
+
+def test_every_town_of_a_list_is_taken() -> None:
+    assert len(alerts("Taliban capture Kandahar and Herat in sweeping Afghan advance")) == 2
+    assert len(alerts("The M23 seized the towns of Kitchanga and Mweso in Congo's North Kivu province "
+                      "on Thursday.")) == 2
