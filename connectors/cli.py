@@ -145,6 +145,21 @@ def cmd_eval(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_agreement(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
+    """Inter-annotator agreement of two gold files: is the gold itself reliable?"""
+    from pipelines.evaluate import agreement, parse_gold
+
+    try:
+        first, second = (parse_gold(p.read_text(encoding="utf-8").splitlines(), str(p))
+                         for p in (args.first, args.second))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in agreement(first, second):
+        print(line)
+    return 0
+
+
 def cmd_rules_test(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     """Backtest: run the pipeline over INPUTs with the rules; show what would alert and why."""
     import tempfile
@@ -351,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rules", type=Path, help="rule file or folder (default: the shipped rule pack)")
     evaluate.add_argument("--rule", default="town-captured", help="the alert rule scored (default: town-captured)")
     evaluate.set_defaults(func=cmd_eval)
+    agree = sub.add_parser("agreement", help="how far two gold files of the same articles agree (two annotators)")
+    agree.add_argument("first", type=Path, help="gold JSONL file")
+    agree.add_argument("second", type=Path, help="another annotator's gold JSONL file for the same articles")
+    agree.set_defaults(func=cmd_agreement)
 
     feeds = sub.add_parser("feeds", help="the service's feed list: OPML import/export, status")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)

@@ -196,3 +196,37 @@ def score(gold: Sequence[GoldArticle], predictions: Mapping[str, Prediction],
                 report.place.fp += 1
                 report.errors.append(f"{g.id}: place FP {e.location} ({e.country_code}, {e.modality})")
     return report
+
+
+def agreement(first: Sequence[GoldArticle], second: Sequence[GoldArticle]) -> list[str]:
+    """How far two annotators of the same articles agree: per article (capture or not,
+    with Cohen's kappa), and per capture (the same place in the same country, as ``place``
+    matches it; then the same ACLED sub-type). Articles only one file has are counted apart."""
+    other = {g.id: g for g in second}
+    both = [(g, other[g.id]) for g in first if g.id in other]
+    n = len(both)
+    same = sum(a.capture == b.capture for a, b in both)
+    p1 = sum(a.capture for a, _ in both) / n if n else 0.0
+    p2 = sum(b.capture for _, b in both) / n if n else 0.0
+    chance = p1 * p2 + (1 - p1) * (1 - p2)
+    observed = same / n if n else 0.0
+    kappa = (observed - chance) / (1 - chance) if chance < 1 else 1.0
+
+    def names(c: GoldCapture) -> set[str]:
+        return {fold(x) for x in (c.place, *c.place_alt)}
+
+    def matches(c: GoldCapture, d: GoldCapture) -> bool:
+        if c.country and d.country and c.country != d.country:
+            return False
+        return bool(names(c) & names(d)) or bool({skeleton(x) for x in names(c)} & {skeleton(x) for x in names(d)})
+
+    found = [(c, next((d for d in b.captures if matches(c, d)), None)) for a, b in both for c in a.captures]
+    paired = [(c, d) for c, d in found if d is not None]
+    total_second = sum(len(b.captures) for _, b in both)
+    return [
+        f"articles: {n} in both (first only {len(first) - n}, second only {len(second) - n})",
+        f"capture  agree={same}/{n} ({observed:.3f}) kappa={kappa:.3f}",
+        f"places   first={len(found)} second={total_second} same={len(paired)}",
+        f"type     same={sum(c.sub_event_type == d.sub_event_type for c, d in paired)}/{len(paired)}",
+    ]
+

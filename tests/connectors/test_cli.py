@@ -6,7 +6,7 @@ import pytest
 
 from connectors.cli import main
 from schemas.validate import errors
-from tests.conftest import SEEDS
+from tests.conftest import FIXTURES, SEEDS
 
 AL_SUKHNA_DOCS = ["001_e72dd448992d5374", "004_882908644c043aa1"]
 
@@ -89,3 +89,14 @@ def test_rules_check_reports_the_file_and_rule(tmp_path, capsys):
     bad.write_text("rules:\n  - id: x\n    description: d\n    when: {populated_place: maybe}\n")
     assert main(["rules", "check", str(bad)]) == 2
     assert "bad.yaml: rule x: when.populated_place" in capsys.readouterr().err
+
+
+def test_agreement_compares_two_annotators_gold_files_and_names_a_bad_one(tmp_path, capsys):
+    gold = FIXTURES / "seeds.gold.jsonl"
+    assert main(["agreement", str(gold), str(gold)]) == 0
+    assert "kappa=1.000" in capsys.readouterr().out
+    bad = tmp_path / "second.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert main(["agreement", str(gold), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: not a gold record" in err and len(err.strip().splitlines()) == 1

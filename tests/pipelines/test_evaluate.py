@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipelines.actors import default_actors
-from pipelines.evaluate import Prediction, parse_gold, score
+from pipelines.evaluate import GoldArticle, Prediction, agreement, parse_gold, score
 from tests.factories import event
 
 GOLD = [
@@ -52,3 +52,23 @@ def test_background_or_hypothetical_events_are_not_counted_as_captured_places():
 def test_a_malformed_gold_line_names_the_file_and_line():
     with pytest.raises(ValueError, match=r"g.jsonl:2: not a gold record"):
         parse_gold(['{"id": "a", "capture": false}', '{"capture": true}'], "g.jsonl")
+
+
+def _labels(*rows: tuple[str, bool, list[tuple[str, str, str]]]) -> list[GoldArticle]:
+    return parse_gold([json.dumps({"id": i, "capture": c, "captures": [
+        {"place": p, "country": cc, "captor": None, "sub_event_type": t} for p, cc, t in caps]}) for i, c, caps in rows])
+
+
+def test_two_annotators_agree_on_articles_places_and_types_by_spelling_not_by_letter():
+    first = _labels(("a", True, [("Deir ez-Zor", "SY", "Government regains territory")]), ("b", False, []))
+    second = _labels(("a", True, [("Deir Ezzor", "SY", "Government regains territory")]), ("b", False, []))
+    assert agreement(first, second)[1:] == [
+        "capture  agree=2/2 (1.000) kappa=1.000", "places   first=1 second=1 same=1", "type     same=1/1"]
+
+
+def test_annotators_who_disagree_no_better_than_chance_have_kappa_zero_and_other_countries_differ():
+    first = _labels(("a", True, [("Palmyra", "SY", "x")]), ("b", True, []), ("c", False, []), ("d", False, []))
+    second = _labels(("a", True, [("Palmyra", "IQ", "x")]), ("b", False, []), ("c", True, []), ("d", False, []))
+    lines = agreement(first, second)
+    assert lines[1] == "capture  agree=2/4 (0.500) kappa=0.000"
+    assert lines[2] == "places   first=1 second=1 same=0"
