@@ -38,7 +38,7 @@ class Actor:
     context_aliases: tuple[str, ...]
     source: str
     # A description ("the rebels", "jihadists"), not a named group: it may stand for the
-    # group an article names (pipelines.events).
+    # group an article names (EventDoc.specific, pipelines/event_doc.py).
     generic: bool = False
 
     @property
