@@ -49,9 +49,17 @@ def _lsh_params(threshold: float) -> tuple[int, int]:
 
 
 def signature(article: Article) -> MinHash:
+    return _text_signature(f"{article.title}\n{article.text}")
+
+
+@functools.lru_cache(maxsize=2048)
+def _text_signature(text: str) -> MinHash:
+    # Remembered (a round of the service holds at most ~1 000 articles; nothing changes
+    # a MinHash once built): the embedded service computes a round's signatures while
+    # its pages are still being read, and Deduplicate then finds them here.
     permutations, scheme = _permutations()
     minhash = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
-    minhash.update_batch(list(shingles(f"{article.title}\n{article.text}")))
+    minhash.update_batch(list(shingles(text)))
     return minhash
 
 

@@ -7,14 +7,18 @@ only the sources and sinks here are particular to this mode.
 
 Made for the service's rounds (docs/benchmarks.md): the graph is built and translated
 for the runner once and run again for each batch (read from a file in the output
-folder), the outputs are written
-by a plain DoFn rather than ``WriteToText``, and ``TagAhead`` helper processes tag the
-articles on a second core while the pipeline runs.
+folder), the outputs are written by a plain DoFn where they are made (no
+``WriteToText``, no Flatten: each is stages rebuilt every run), and ``TagAhead``
+helper processes tag the articles on a second core while the pages are read and the
+pipeline runs.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
+import heapq
 import json
 import logging
 import multiprocessing
@@ -23,7 +27,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +44,7 @@ from apache_beam.runners.portability.fn_api_runner.fn_runner import (
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
 from connectors.store_sink import WriteToStore
-from pipelines import entities
+from pipelines import dedup, entities
 from pipelines.normalize import NormalizeError, normalize
 from pipelines.rules import Rule
 from pipelines.transforms import AnalyzeNews
@@ -66,11 +70,12 @@ class RunResult:
 
 class _WriteJsonl(beam.DoFn):
     """Each bundle's records as JSON lines in a part file of its own; ``run`` joins the
-    parts. ``WriteToText`` costs three stages and a finalize step per output, a quarter
-    of a small run's CPU (docs/benchmarks.md)."""
+    parts of an output in the order of their ``rank``, then of their names. ``WriteToText``
+    costs three stages and a finalize step per output, a quarter of a small run's CPU
+    (docs/benchmarks.md)."""
 
-    def __init__(self, parts: str, name: str) -> None:
-        self.parts, self.name = parts, name
+    def __init__(self, parts: str, name: str, rank: str) -> None:
+        self.parts, self.name, self.rank = parts, name, rank
         self.lines: list[str] = []
 
     def start_bundle(self) -> None:
@@ -82,13 +87,13 @@ class _WriteJsonl(beam.DoFn):
 
     def finish_bundle(self) -> None:
         if self.lines:
-            part = Path(self.parts) / f"{self.name}-{uuid.uuid4().hex}.jsonl"
+            part = Path(self.parts) / f"{self.name}-{self.rank}-{uuid.uuid4().hex}.jsonl"
             part.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
             self.lines = []
 
 
-def _write_jsonl(pcoll: beam.PCollection, parts: Path, name: str) -> None:
-    _ = pcoll | f"Write{name.title()}" >> beam.ParDo(_WriteJsonl(str(parts), name))
+def _write_jsonl(pcoll: beam.PCollection, parts: Path, name: str, rank: int = 0, label: str = "") -> None:
+    _ = pcoll | f"Write{label or name.title()}" >> beam.ParDo(_WriteJsonl(str(parts), name, str(rank)))
 
 
 def _join_parts(out_dir: Path, parts: Path) -> None:
@@ -121,10 +126,15 @@ def _claim(claims: Any, slot: int, who: int) -> bool:
         return True
 
 
-def _tag_raw(raw: RawDocument, slot: int) -> tuple[str, list[Entity]] | None:
+def _text_key(article: Article) -> bytes:
+    """The text TagEntities reads, as a digest: what a helper sends back with its
+    entities instead of the text itself (a merged story keeps one copy's title and text)."""
+    return hashlib.blake2b(entities.full_text(article).encode("utf-8"), digest_size=16).digest()
+
+
+def _tag_raw(raw: RawDocument, slot: int) -> tuple[bytes, list[Entity]] | None:
     """In a helper process: what TagEntities will find for ``raw`` once normalised,
-    keyed by the text it reads (a merged story keeps one copy's title and text);
-    None when the pipeline took it first."""
+    keyed by the text it reads; None when the pipeline took it first."""
     if _claims is not None and not _claim(_claims, slot, _HELPER):
         return None
     entities._ahead = None  # a helper computes; it never asks another helper
@@ -132,7 +142,18 @@ def _tag_raw(raw: RawDocument, slot: int) -> tuple[str, list[Entity]] | None:
         article = normalize(raw)
     except NormalizeError:
         return None  # the pipeline reports it
-    return entities.full_text(article), entities.tag_entities(article)
+    return _text_key(article), entities.tag_entities(article)
+
+
+def _resolve(future: Future, result: Any, exc: BaseException | None = None) -> None:
+    """Settle ``future`` unless ``TagAhead.finish`` cancelled it meanwhile."""
+    try:
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+    except InvalidStateError:
+        pass  # cancelled: the round is over
 
 
 class TagAhead:
@@ -156,6 +177,16 @@ class TagAhead:
         self.pending: dict[str, tuple[Future, int]] = {}
         self.claims: Any = None
         self.submitted = 0
+        # Tagging waits here while pages are read, at most ``processes`` articles at a
+        # time in the helpers, so a page to extract (``call``) never queues behind a
+        # round's worth of tagging: the pages are read first, and the pipeline starts
+        # while the helpers still tag. Taken in the order of the articles' ids, the order
+        # in which TagEntities asks for Deduplicate's stories: the helpers tag what the
+        # pipeline needs next.
+        self.queue: list[tuple[str, int, RawDocument, int, Future]] = []
+        self.running = 0
+        self.reading = True  # until the pipeline starts; then every article goes to the helpers
+        self.lock = threading.RLock()  # the pool calls ``_done`` from its own thread
 
     def open(self) -> ProcessPoolExecutor:
         """The helpers, forked now if they are not running. Call it from the thread that
@@ -194,21 +225,69 @@ class TagAhead:
         """Start tagging ``raw`` (the service calls this as each page is read)."""
         if raw.doc_id in self.pending:
             return
-        pool = self.open()
+        self.open()
         slot = self.submitted % _SLOTS
         self.submitted += 1
         self.claims[slot] = _FREE
+        tagged: Future = Future()
+        self.pending[raw.doc_id] = (tagged, slot)
         try:
-            self.pending[raw.doc_id] = (pool.submit(_tag_raw, raw, slot), slot)
-        except BrokenProcessPool as exc:
-            self._lost(exc)
+            article = normalize(raw)
+        except NormalizeError:
+            _resolve(tagged, None)  # the pipeline reports it
+            return
+        with self.lock:
+            heapq.heappush(self.queue, (article.id, self.submitted, raw, slot, tagged))
+        self._feed()
+        dedup.signature(article)  # while the pages are read this process is idle
+
+    def _feed(self) -> None:
+        """Hand queued articles to the helpers: while pages are read, only while fewer than
+        ``processes`` are being tagged."""
+        with self.lock:
+            while (self.running < self.processes or not self.reading) and self.queue and self.pool is not None:
+                _id, _seq, raw, slot, tagged = heapq.heappop(self.queue)
+                if self.claims[slot] != _FREE:  # the pipeline took it, or nobody needs it
+                    _resolve(tagged, None)
+                    continue
+                try:
+                    helper = self.pool.submit(_tag_raw, raw, slot)
+                except BrokenProcessPool as exc:
+                    _resolve(tagged, None, exc)
+                    self._lost(exc)
+                    continue
+                self.running += 1
+                helper.add_done_callback(functools.partial(self._done, tagged))
+
+    def _done(self, tagged: Future, helper: Future) -> None:
+        with self.lock:
+            self.running -= 1
+        if helper.cancelled():
+            _resolve(tagged, None)
+        elif helper.exception() is not None:
+            _resolve(tagged, None, helper.exception())  # raised where the pipeline asks for it
+        else:
+            _resolve(tagged, helper.result())
+        self._feed()
 
     def start(self, raw: Sequence[RawDocument]) -> None:
+        """The pipeline starts: no page is read any more, so the helpers may hold every
+        article (one refilled from this process's thread would wait for the pipeline's
+        interpreter lock, leaving a helper idle a few milliseconds each time)."""
+        self.reading = False
         for r in raw:
             self.submit(r)
+        self._feed()
 
     def lookup(self, article: Article) -> list[Entity] | None:
-        submitted = self.pending.get(article.doc_ids[0])
+        # A merged story reads its representative's text: the copy at the story's URL.
+        # The other copies' tags are never asked for: a helper that has not started
+        # them skips them.
+        lead = [c.doc_id for c in article.copies if c.url == article.url] or article.doc_ids[:1]
+        for doc_id in article.doc_ids:
+            if doc_id not in lead and doc_id in self.pending:
+                _claim(self.claims, self.pending[doc_id][1], _PIPELINE)
+        submitted = self.pending.get(lead[0])
         if submitted is None:
             return None
         future, slot = submitted
@@ -219,15 +298,18 @@ class TagAhead:
         except BrokenProcessPool as exc:
             self._lost(exc)
             return None
-        if done is None or done[0] != entities.full_text(article):
+        if done is None or done[0] != _text_key(article):
             return None
         return done[1]
 
     def finish(self) -> None:
-        for future, slot in self.pending.values():
-            _claim(self.claims, slot, _PIPELINE)  # a helper skips what is still queued
-            future.cancel()
-        self.pending = {}
+        with self.lock:
+            for future, slot in self.pending.values():
+                _claim(self.claims, slot, _PIPELINE)  # a helper skips what is still queued
+                future.cancel()
+            self.pending = {}
+            self.queue.clear()
+            self.reading = True
 
     def close(self) -> None:
         self.finish()
@@ -236,7 +318,7 @@ class TagAhead:
             self.pool = None
 
 
-def _load(path: str) -> list:
+def _load(_impulse: bytes, path: str) -> list:
     with open(path, "rb") as handle:
         return pickle.load(handle)  # written by run() just before, in this run's folder
 
@@ -269,7 +351,7 @@ def _run(pipeline: beam.Pipeline) -> None:
 
 def _build(rules: Sequence[Rule], parts: Path, batch: Path, store_path: Path | None,
            beam_args: Sequence[str]) -> beam.Pipeline:
-    """The pipeline, reading each run's input from ``batch``/{raw,failures}.pickle."""
+    """The pipeline, reading each run's input from ``batch``/raw.pickle."""
     if beam_args:
         p = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     else:
@@ -279,21 +361,23 @@ def _build(rules: Sequence[Rule], parts: Path, batch: Path, store_path: Path | N
             pipeline_options=JobServiceHandle.encode_pipeline_options(options.get_all_options())))
         p = beam.Pipeline(runner=_TranslateOnce(provision_info=provision), options=options)
     outputs = (
-        p | "Read" >> beam.Create([str(batch / "raw.pickle")], reshuffle=False)
-        | "Load" >> beam.FlatMap(_load)
+        p | "Read" >> beam.Impulse()  # not Create: its three ParDos are rebuilt every run
+        | "Load" >> beam.FlatMap(_load, str(batch / "raw.pickle"))
         | "Analyze" >> AnalyzeNews(rules)
     )
-    read_failures = (p | "ReadFailures" >> beam.Create([str(batch / "failures.pickle")], reshuffle=False)
-                     | "LoadFailures" >> beam.FlatMap(_load))
-    failures = (outputs["failures"], read_failures) | "AllFailures" >> beam.Flatten()
-    for name in ("articles", "events", "alerts"):
+    # Each output written where it is made, not through a Flatten: a Flatten of outputs
+    # of two stages is a stage of its own, rebuilt every run. The read failures are
+    # written by ``run`` itself; the ranks keep each file's order what it was (article
+    # alerts before event alerts, the pipeline's failures before the read ones).
+    for name in ("articles", "events", "failures"):
         _write_jsonl(outputs[name], parts, name)
+    _write_jsonl(outputs["article_alerts"], parts, "alerts", 0, "ArticleAlerts")
+    _write_jsonl(outputs["event_alerts"], parts, "alerts", 1, "EventAlerts")
     if store_path is not None:
         # Alerts go to the store through the caller, which must know which
         # ones are new (Store.put_alerts) to announce each alert once.
         for name in ("articles", "events"):
             _ = outputs[name] | f"Store{name.title()}" >> WriteToStore(store_path, name)
-    _write_jsonl(failures, parts, "failures")
     return p
 
 
@@ -326,9 +410,11 @@ def run(raw: Sequence[RawDocument], read_failures: Sequence[Failure], rules: Seq
         for folder in (parts, batch):
             shutil.rmtree(folder, ignore_errors=True)  # a crashed run's leftovers
             folder.mkdir()
-        for name, items in (("raw", raw), ("failures", read_failures)):
-            with (batch / f"{name}.pickle").open("wb") as handle:
-                pickle.dump(list(items), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        with (batch / "raw.pickle").open("wb") as handle:
+            pickle.dump(list(raw), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        if read_failures:  # joined after the pipeline's own failures (rank 0)
+            (parts / "failures-1-read.jsonl").write_text(
+                "".join(f.model_dump_json() + "\n" for f in read_failures), encoding="utf-8")
         pipeline = _pipeline(rules, out_dir, store_path, beam_args)
         if ahead is None or beam_args:  # helpers only for the in-process DirectRunner
             if ahead is not None:

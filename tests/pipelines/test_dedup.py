@@ -1,4 +1,4 @@
-from pipelines.dedup import deduplicate
+from pipelines.dedup import deduplicate, signature
 from pipelines.normalize import normalize
 
 
@@ -27,3 +27,10 @@ def test_the_same_page_read_twice_is_one_story(seed_documents):
         article.copies[0].model_copy(update={"doc_id": "other"})]})
     [story] = deduplicate([article, again])
     assert story.doc_ids == sorted([seed_documents[1].doc_id, "other"])
+
+
+def test_a_text_seen_before_keeps_its_signature(seed_documents):
+    # The embedded service computes signatures while pages are read; Deduplicate finds them.
+    first, again = normalize(seed_documents[0]), normalize(seed_documents[0])
+    assert signature(first) is signature(again)
+    assert signature(first) is not signature(normalize(seed_documents[1]))

@@ -5,9 +5,11 @@ import os
 
 import pytest
 
-from pipelines import embedded
+from pipelines import embedded, entities
+from pipelines.dedup import deduplicate
+from pipelines.normalize import normalize
 from pipelines.rules import default_rules
-from schemas import Failure
+from schemas import Failure, RawDocument
 
 
 def lines(path):
@@ -24,6 +26,13 @@ def test_each_run_reads_and_writes_only_its_own_batch(seed_documents, tmp_path):
     assert first.articles == 2 and second.failures == [bad]
     assert sorted(p.name for p in out.iterdir()) == [
         "alerts.jsonl", "articles.jsonl", "events.jsonl", "failures.jsonl"]
+
+
+def test_the_pipelines_failures_come_before_the_read_ones(seed_documents, tmp_path):
+    empty = RawDocument(doc_id="empty", title="Nothing", text="", origin="http://127.0.0.1/empty")
+    bad = Failure(input="http://127.0.0.1/x", step="fetch", reason="HTTP 404")
+    result = embedded.run([*seed_documents[:1], empty], [bad], default_rules(), tmp_path, None)
+    assert [f.step for f in result.failures] == ["Normalize", "fetch"]
 
 
 class CountingAhead(embedded.TagAhead):
@@ -49,6 +58,30 @@ def test_helper_processes_tag_as_the_pipeline_itself_would(seed_documents, tmp_p
     assert lines(tmp_path / "helped" / "articles.jsonl") == lines(tmp_path / "alone" / "articles.jsonl")
     assert lines(tmp_path / "helped" / "events.jsonl") == lines(tmp_path / "alone" / "events.jsonl")
     assert [a.rule_id for a in helped.alerts] == [a.rule_id for a in alone.alerts] == ["town-captured"]
+
+
+def test_helpers_tag_a_few_articles_at_a_time_so_pages_to_extract_wait_for_no_round():
+    ahead = embedded.TagAhead(1)
+    try:
+        for k in range(6):
+            ahead.submit(RawDocument(doc_id=f"d{k}", title="Rebels take a town",
+                                     text="Rebels took the town of Kidal on Monday.", origin="test"))
+            assert ahead.running <= ahead.processes
+        assert ahead.call(os.getpid) != os.getpid()
+    finally:
+        ahead.close()
+
+
+def test_a_merged_story_takes_its_representatives_tags(seed_documents):
+    ahead = embedded.TagAhead(1)
+    try:
+        ahead.start(seed_documents)
+        for future, _slot in list(ahead.pending.values()):
+            future.result()  # every copy tagged by the helper
+        story = next(s for s in deduplicate(map(normalize, seed_documents)) if len(s.doc_ids) > 1)
+        assert ahead.lookup(story) == entities.tag_entities(story)
+    finally:
+        ahead.close()
 
 
 def test_a_call_runs_in_a_helper_process_and_here_when_none_runs():
