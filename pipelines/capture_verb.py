@@ -15,7 +15,15 @@ CAPTURE_VERB = re.compile(
     r"wrest(?:s|ed|ing)?|(?:re)?gain(?:s|ed|ing)?|restor(?:e|es|ed|ing)|fell|falls|fallen|"
     # A change of hands told as a state: "the rebels are now in control of the town of X",
     # "It is now controlled by the militants" (not "still in control": no change).
-    r"(?<!still\s)(?:is|are|was|were|now|(?:has|have|had)\s+been)\s+(?:now\s+)?in\s+(?:full\s+|complete\s+|total\s+)?control|"
+    # ('were in "full" control of Kajo-Keji': the quotes of a quoted word allowed)
+    r"(?<!still\s)(?:is|are|was|were|now|(?:has|have|had)\s+been)\s+(?:now\s+)?in\s+"
+    r"(?:[\"“]?(?:full|complete|total)[\"”]?\s+)?control|"
+    # "the TPLF has reassumed control of the regional capital"
+    r"(?:re)?assum(?:e|es|ed|ing)(?=\s+(?:full\s+|complete\s+|total\s+)?control\s+(?:of|over)\b)|"
+    # "Mocimboa da Praia was occupied by insurgents" (not "the occupied city of X", "Russian-occupied")
+    r"(?<![-\w])(?<!the\s)(?<!an\s)occup(?:y|ies|ied|ying)|"
+    # "the city of Lyman has been freed", "was fully freed"
+    r"(?<=been\s)freed|(?<=was\s)freed|(?<=were\s)freed|(?<=fully\s)freed|"
     # "Russia said it had full control of the town": only full control tells a change.
     r"(?:has|have|had)\s+(?:now\s+)?(?:full|complete|total)\s+control|"
     # "Boko Haram hoisted its flag in Baga", "raised the Ukrainian flag over the village":

@@ -29,11 +29,11 @@ from pipelines.event_doc import (
     speaker,
 )
 from pipelines.gazetteer import CAPITAL, COUNTRY, POPULATED, REGION
-from pipelines.modality import modality_of
+from pipelines.modality import DENIAL_STATEMENT, DENIED, modality_of
 from pipelines.taxonomy import BATTLES, GOV_REGAINS, NSA_OVERTAKES
 from schemas.models import Entity
 
-STATE_OF_CONTROL = re.compile(r"(?:\bin\s+(?:\w+\s+)?|(?:full|complete|total)\s+)control$", re.IGNORECASE)
+STATE_OF_CONTROL = re.compile(r"(?:\bin\s+(?:[\"“]?\w+[\"”]?\s+)?|(?:full|complete|total)\s+)control$", re.IGNORECASE)
 DROVE_OUT = re.compile(r"^(?:drove|driven|drive|drives|driving|pushed|forced|kicked|chased)\s", re.IGNORECASE)
 HANDS = re.compile(r"hands$", re.IGNORECASE)
 NOW_HELD = re.compile(r"^now\s", re.IGNORECASE)
@@ -71,12 +71,15 @@ UNCONFIRMED = re.compile(r"\b(?:not|n't|never|yet\s+to)\s+(?:yet\s+|independentl
                          r"(?:confirm|verif)\w*\s+(?:that\s+)?[^.;,]{0,60}$", re.IGNORECASE)
 
 PARTIAL_NOUN = re.compile(r"\b(?:half|percent|per cent|%|part|parts|much|most|outskirts|neighbou?rhoods?|"
+                          # "took back central Tikrit", "the centre of the city" (not "the central town of")
+                          r"central(?=\s+(?-i:[A-Z]))|cent(?:re|er)\s+of|downtown|"
                           r"districts?|quarters?|sections?|edges?|points|key\s+(?:areas?|points?|parts?|positions?|"
                           r"buildings?|sites?))\b", re.IGNORECASE)
 NONPOP_NOUN = re.compile(
     r"\b(?:positions?|hills?|hilltops?|(?:air\s*)?bases?|airports?|airfields?|enclaves?|pockets?|territory|"
     r"territories|areas?|desert|roads?|highways?|checkpoints?|bridges?|dams?|(?:oil|gas)\s*fields?|fields?|"
     r"ridges?|mountains?|heights|crossings?|barracks|camps?|headquarters|outposts?|islands?|square\s+(?:km|kilomet\w+|miles)|"
+    r"(?:military|operations?|regional|army)\s+command|sites?|"
     r"province|governorate|region|oblast|"
     # "the strategic Jabal Nuba": a mountain, whatever town a loose spelling finds.
     r"jabal|jebel|jabel|mount|mt)\b", re.IGNORECASE)
@@ -87,7 +90,8 @@ NON_TERRITORY = re.compile(
     r"funding|loan|release|victory|win|place|part|office|charge|steps?|action|time|care|note|advantage|"
     r"responsibility|measures|photos?|pictures?|images?|footage|documents?|data|drugs?|cash|money|gold|"
     r"him|her|them|himself|killer|fugitive|gunman|inmates?|escapees?|government|administration|ministry|"
-    r"agency|stations?|newspapers?|offices?|buildings?|palace|parliament|compound|prison|jail|hospital|ground)\b",
+    r"agency|stations?|newspapers?|offices?|buildings?|palace|parliament|compound|prison|jail|hospital|ground|"
+    r"cathedral|church|mosque|temple|stadium|university)\b",
     re.IGNORECASE)
 TARGET_STOP = re.compile(r"[.;:!?]|\s[-–—]\s|,\s+(?:as|while|which|who|where|after|before|when|killing|"
                          r"according|a\s+(?:military|security)|the\s+source|state\s+media|said|adding)\b")
@@ -139,6 +143,8 @@ FEATURE_AFTER = re.compile(
     r"|^,\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:oil|gas|air|military|steel)?\s*(?:field|base|airport|dam|"
     r"crossing|station|building|compound|prison|hospital|palace|barracks|garrison|camp|checkpoint|bridge|plant|"
     r"factory|works|mine|refinery|complex)\b(?!\s+(?:town|city|village))"
+    # "St. Mary's Cathedral", "X Grand Mosque": a building named after a saint or a place.
+    r"|^\.?\s+(?:[\w'’]+\s+){0,2}(?:cathedral|church|mosque|temple|school|college|university|stadium)\b"
     # "Toyota pickups", "Kalashnikov rifles": a name used for what was taken, not a place.
     r"|^\s+(?:pickups?|trucks?|rifles?|guns?|vehicles?|tanks?|missiles?|drones?|helicopters?|jets?)\b",
     re.IGNORECASE)
@@ -183,7 +189,7 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
         return [], "none"
     # "took control of the debate in the town of X": what was taken is a thing before the
     # town, in a word none of the patterns knows.
-    lead = re.match(r"\s*(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){1,3}?(?:in|at|inside|near)\s", window)
+    lead = re.match(r"\s*(?:(?:the|a|an)\s+)?[\"“]?(?:[\w'’-]+[\"”]?\s+){1,4}?(?:in|at|inside|near)\s", window)
     if kind in ("populated", "place") and lead and start + lead.end() <= pos:
         return [], "none"
     if kind == "partial":
@@ -308,8 +314,10 @@ def _resolve_description(doc: EventDoc, index: int, description: str, noun: str 
                 continue
             if located:
                 return [Target(m.entity, True, True, "description")]
-            cue = (re.search(r"(\bneighbou?ring\s+)?\b(town|city|village)\s+of\s+$", sentence[max(0, m.start - 35):m.start], re.I)
-                   or re.match(r"^\s+()(town|city|village)(?:ship)?\b", sentence[m.end:m.end + 12], re.I))
+            # ("the capital of Mekelle" names the town; "the capital of Sennar state" a region)
+            town_of = None if re.match(r"^\s+(?:state|province|region|governorate)\b", sentence[m.end:m.end + 15], re.I) \
+                else re.search(r"(\bneighbou?ring\s+)?\b(town|city|village|capital)\s+of\s+$", sentence[max(0, m.start - 35):m.start], re.I)
+            cue = town_of or re.match(r"^\s+()(town|city|village)(?:ship)?\b", sentence[m.end:m.end + 12], re.I)
             if not cue and taken:
                 return [Target(m.entity, True, True, "description")]
             # "the neighbouring town of X", "north-west of X city": another town, a landmark.
@@ -472,6 +480,14 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
                                    sentence[clause_start:verb.start()]))
             targets, kind = _describe_target(doc, index, clause_start + sub[-1].end(), verb.start()) if sub \
                 else ([], "none")
+            # "… retook the headquarters and the hospital, which had been occupied by ISIL":
+            # the subject is what the relative pronoun stands for, after the clause's last comma.
+            which = re.search(r",\s*(?:which|that)\s+(?:\w+\s+){0,3}$", sentence[clause_start:verb.start()])
+            if kind == "none" and which:
+                antecedent = clause_start + which.start()
+                targets, kind = _describe_target(doc, index, max(sentence.rfind(",", clause_start, antecedent) + 1,
+                                                                 clause_start), antecedent)
+                kind = kind if targets or kind != "none" else "relative"
             if kind == "none":
                 targets, kind = _describe_target(doc, index, clause_start, verb.start())
             if not targets and re.fullmatch(r"\s*(?:it|It)\s+(?:is|was|has\s+been|had\s+been)\s+(?:now\s+)?",
@@ -554,12 +570,24 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
     return drafts
 
 
-def denied_everywhere(drafts: list[Draft]) -> list[Draft]:
+def denied_everywhere(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
     """A capture the article reports as denied ("Ukraine denied that Soledar had fallen",
-    "the claim was not true") is denied in every sentence that mentions it: the claim the
-    denial answers is usually told first, as if it were a fact."""
+    "the claim was not true", "the towns had not fallen") is denied in every sentence that
+    mentions it: the claim the denial answers is usually told first, as if it were a fact."""
     denied = {d.target.place.id for d in drafts
               if d.modality == "denied" and d.target and d.target.place and d.target.named}
+    for i in doc.usable:
+        sentence = doc.sentences[i]
+        if DENIAL_STATEMENT.search(sentence) or DENIED.search(sentence) and re.search(r"\blost\s+control\b", sentence):
+            named = [m.entity.id for m in doc.places[i] if doc.populated(m)]
+            if not named and re.search(r"\bthe\s+(?:towns|villages|cities)\b", sentence, re.I):
+                # "the towns had not fallen": every town of the last sentence naming towns
+                named = next(([m.entity.id for m in doc.places[j] if doc.populated(m)] for j in range(i - 1, -1, -1)
+                              if any(doc.populated(m) for m in doc.places[j])), [])
+            elif not named and re.search(r"\bthe\s+(?:claim|town|city|village)\b", sentence, re.I):
+                ref = doc.last_populated_before(i, len(sentence))
+                named = [ref.id] if ref else []
+            denied.update(named)
     return [replace(d, modality="denied", confidence=min(d.confidence, 0.5))
             if d.target and d.target.place and d.target.place.id in denied else d for d in drafts]
 

@@ -252,6 +252,6 @@ def extract_events(article: Article) -> list[Event]:
     for i in sorted(doc.usable):
         if CAPTURE_VERB.search(doc.sentences[i]):
             drafts.extend(captures(doc, i))
-    drafts = denied_everywhere(carry_captor(doc, drafts))
+    drafts = denied_everywhere(doc, carry_captor(doc, drafts))
     drafts.extend(_other_events(doc))
     return [_to_event(doc, d) for d in _dedupe(drafts)]

@@ -28,7 +28,9 @@ PLANNED = re.compile(
     r"\b(?:vow\w*|plan\w*|aim\w*|seek\w*|sought|intend\w*|prepar\w*|pledg\w*|threat\w*|attempt\w*|"
     r"tr(?:y|ies|ied|ying)|bid|push\w*|expect\w*|operations?|offensive|campaign|drive|efforts?|"
     r"order\w*|focus\w*|goal|determined|ready|want\w*|hop\w*|close|closer|near|verge|brink|poised)\s+"
-    r"(?:to|on|of|at|for)\s+(?:\w+\s+){0,2}$",
+    r"(?:to|on|of|at|for)\s+(?:\w+\s+){0,2}$|"
+    # "advancing toward (the) recapture of Sirte"
+    r"\btowards?\s+(?:the\s+)?(?:full\s+)?$",
     re.IGNORECASE)
 BACKGROUND = re.compile(
     r"\b(?:since|earlier\s+this\s+(?:year|month)|this\s+month|last\s+(?:year|month)|years?\s+ago|"
@@ -52,6 +54,14 @@ DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:
                     r"but\b[^.;]*\b(?:still\s+(?:holding|held|holds?|in\s+control|controls?|controlled)|"
                     r"remain(?:ed|s)?\s+in\s+(?:full\s+)?control))\b",
                     re.IGNORECASE)
+# A denial that tells no capture of its own: "the towns had not fallen", "Goma did not
+# completely fall", "the claim is disinformation", "lost control … denied". The places it
+# names (or "the town" it refers to) are denied wherever the article claims them.
+DENIAL_STATEMENT = re.compile(
+    r"\b(?:(?:did|does|has|have|had)\s+not\s+(?:completely\s+|fully\s+|yet\s+)?(?:fall|fallen|been\s+(?:captured|"
+    r"taken|lost|seized))|(?:did|has|have|had)\s+not\s+lost|disinformation|propaganda|"
+    r"(?:remains?|is\s+still|was\s+still)\s+(?:firmly\s+|fully\s+)?(?:under|in)\s+(?:full\s+)?(?:the\s+)?"
+    r"(?:government|army|military)(?:['’]s)?\s+control)\b", re.IGNORECASE)
 FUTURE = re.compile(r"\b(?:will|'ll|shall|going\s+to)\b", re.IGNORECASE)
 ATTRIBUTION = re.compile(r"\b(?:said|says|say|reported|reports|report|according\s+to|claimed|claims|quoted|"
                          r"cited|told|announced|stated)\b", re.IGNORECASE)
@@ -99,6 +109,10 @@ def modality_of(doc: EventDoc, index: int, trigger_start: int, trigger: str) -> 
     year = YEAR.search(dated)
     published = doc.article.published
     if year and published and int(year.group(1)) < published.year:
+        return "background"
+    # "After the 2009 Kokang battle, the military took control": a year before the news
+    # ahead of the verb dates it.
+    if published and any(int(y) < published.year for y in re.findall(r"\b((?:19|20)\d\d)\b", prefix)):
         return "background"
     bg = BACKGROUND.search(sentence)
     if bg and (bg.group().lower() == "since" and bg.start() < trigger_start or index > 4):
