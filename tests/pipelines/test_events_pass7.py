@@ -58,3 +58,23 @@ def test_more_ways_of_telling_a_capture() -> None:
 def test_an_occupied_town_as_an_adjective_is_no_capture() -> None:
     assert alerts("Residents of the occupied city of Mariupol in Ukraine queued for water.") == []
     assert alerts("Shelling hit Russian-occupied Melitopol in Ukraine on Sunday.") == []
+
+
+def test_as_between_two_names_is_a_conjunction_not_part_of_a_name() -> None:
+    from pipelines.entities import tag_entities
+    from tests.fixtures.nlp.articles import article
+    names = {e.name for e in tag_entities(article("Ukrainian troops left Selydove as Moscow's forces advanced."))}
+    assert not any(" as " in n for n in names)
+
+
+def test_a_possessive_inside_a_run_ends_the_name_before_it() -> None:
+    from pipelines.entities import tag_entities
+    from tests.fixtures.nlp.articles import article
+    entities = tag_entities(article("The Arakan Army seized Rakhine State's Pauktaw township."))
+    assert "Pauktaw" in {e.name for e in entities if e.type == "PLACE"}
+
+
+def test_the_subject_of_a_reported_passive_follows_says_even_without_that() -> None:
+    [event] = alerts("Ukrainian President Volodymyr Zelensky says the city of Lyman has been freed after "
+                     "Russian troops withdrew.")
+    assert event.location == "Lyman"
