@@ -36,6 +36,8 @@ from schemas.models import Entity
 STATE_OF_CONTROL = re.compile(r"(?:\bin\s+(?:[\"“]?\w+[\"”]?\s+)?|(?:full|complete|total)\s+)control$", re.IGNORECASE)
 DROVE_OUT = re.compile(r"^(?:drove|driven|drive|drives|driving|pushed|forced|kicked|chased)\s", re.IGNORECASE)
 HANDS = re.compile(r"hands$", re.IGNORECASE)
+# What separates the items of a list of places: "A, B and C".
+LIST_GAP = re.compile(r"\s*(?:,|and|,\s*and)\s*")
 NOW_HELD = re.compile(r"^now\s", re.IGNORECASE)
 UNDER_CONTROL = re.compile(r"\sunder$", re.IGNORECASE)
 # Who may hold a town in a state phrasing: an armed group, not "the government" of a company.
@@ -274,7 +276,7 @@ def _appositive_list(doc: EventDoc, index: int, after: int) -> list[Target]:
         return []
     run = listed[:1]
     for nxt in listed[1:]:
-        if not re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[run[-1].end:nxt.start]):
+        if not LIST_GAP.fullmatch(sentence[run[-1].end:nxt.start]):
             break
         run.append(nxt)
     if len(run) < 2 or not re.match(r"^\s*,", sentence[run[-1].end:run[-1].end + 3]) or not all(
@@ -362,13 +364,13 @@ def _resolve_listed(doc: EventDoc, index: int, count: int) -> list[Target]:
         sentence, mentions = doc.sentences[i], sorted(doc.places[i], key=lambda m: m.start)
         run: list[Mention] = []
         for m in mentions:
-            if run and not re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[run[-1].end:m.start]):
+            if run and not LIST_GAP.fullmatch(sentence[run[-1].end:m.start]):
                 run = []
             run.append(m)
             if len(run) != count:
                 continue
             nxt = next((n for n in mentions if n.start > m.end), None)
-            if nxt is not None and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", sentence[m.end:nxt.start]):
+            if nxt is not None and LIST_GAP.fullmatch(sentence[m.end:nxt.start]):
                 continue  # a longer list: not these
             cued = re.search(r"\b(?:towns|villages|cities)\s+of\s+(?:the\s+)?$", sentence[max(0, run[0].start - 30):run[0].start], re.I)
             # (a name GeoNames lacks may sit in the list beside a known town: "A and B")

@@ -124,14 +124,18 @@ def _is_capture(event: Event) -> bool:
             and event.location is not None and event.modality in ("asserted", "claimed"))
 
 
-def _place_matches(event: Event, gold: GoldCapture) -> bool:
-    names = {fold(n) for n in (gold.place, *gold.place_alt)}
-    if gold.country and event.country_code and event.country_code != gold.country:
+def _same_place(names: Sequence[str], country: str | None, others: Sequence[str], other_country: str | None) -> bool:
+    """The same country where both say one, and a name in common: the same folded name, or
+    the same consonant skeleton (Feroz Koh = Fayrōz Kōh): the gold names a place as the
+    article spells it, GeoNames (or another annotator) as its editors do."""
+    if country and other_country and country != other_country:
         return False
-    # Same folded name, or same consonant skeleton (Feroz Koh = Fayrōz Kōh): the gold
-    # names a place as the article spells it, GeoNames as its editors do.
-    location = event.location or ""
-    return fold(location) in names or skeleton(location) in {skeleton(n) for n in (gold.place, *gold.place_alt)}
+    return bool({fold(n) for n in names} & {fold(n) for n in others}) or bool(
+        {skeleton(n) for n in names} & {skeleton(n) for n in others})
+
+
+def _place_matches(event: Event, gold: GoldCapture) -> bool:
+    return _same_place((gold.place, *gold.place_alt), gold.country, (event.location or "",), event.country_code)
 
 
 def _captor_ids(captor: str, country: str | None, actors: ActorDictionary) -> set[str]:
@@ -211,16 +215,9 @@ def agreement(first: Sequence[GoldArticle], second: Sequence[GoldArticle]) -> li
     chance = p1 * p2 + (1 - p1) * (1 - p2)
     observed = same / n if n else 0.0
     kappa = (observed - chance) / (1 - chance) if chance < 1 else 1.0
-
-    def names(c: GoldCapture) -> set[str]:
-        return {fold(x) for x in (c.place, *c.place_alt)}
-
-    def matches(c: GoldCapture, d: GoldCapture) -> bool:
-        if c.country and d.country and c.country != d.country:
-            return False
-        return bool(names(c) & names(d)) or bool({skeleton(x) for x in names(c)} & {skeleton(x) for x in names(d)})
-
-    found = [(c, next((d for d in b.captures if matches(c, d)), None)) for a, b in both for c in a.captures]
+    found = [(c, next((d for d in b.captures if _same_place((c.place, *c.place_alt), c.country,
+                                                             (d.place, *d.place_alt), d.country)), None))
+             for a, b in both for c in a.captures]
     paired = [(c, d) for c, d in found if d is not None]
     total_second = sum(len(b.captures) for _, b in both)
     return [
