@@ -486,12 +486,13 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
             # "… retook the headquarters and the hospital, which had been occupied by ISIL":
             # the subject is what the relative pronoun stands for, after the clause's last comma.
             which = re.search(r",\s*(?:which|that)\s+(?:\w+\s+){0,3}$", sentence[clause_start:verb.start()])
+            relative = False
             if kind == "none" and which:
+                relative = True
                 antecedent = clause_start + which.start()
                 targets, kind = _describe_target(doc, index, max(sentence.rfind(",", clause_start, antecedent) + 1,
                                                                  clause_start), antecedent)
-                kind = kind if targets or kind != "none" else "relative"
-            if kind == "none":
+            if kind == "none" and not relative:  # (not the sentence's first town for a relative clause's subject)
                 targets, kind = _describe_target(doc, index, clause_start, verb.start())
             if not targets and re.fullmatch(r"\s*(?:it|It)\s+(?:is|was|has\s+been|had\s+been)\s+(?:now\s+)?",
                                             sentence[clause_start:verb.start()]):
