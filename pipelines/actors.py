@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -124,7 +124,26 @@ def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
             raise _fail(path, where, "a generic description has no 'country'")
         actors.append(Actor(actor_id, entry["name"].strip(), entry["kind"], country, aliases,
                             context_aliases, entry["source"].strip(), generic))
-    return tuple(actors)
+    return tuple(_with_force_phrases(a, alias_owner) for a in actors)
+
+
+# The ways a country's forces are named: an entry listing "Ukrainian forces" is also named
+# by "Ukrainian armed forces", "Ukrainian government troops" and the rest, so the file need
+# not repeat the list for every state. An alias the file gives another actor is left to it.
+FORCE_NOUNS = ("forces", "troops", "army", "military", "soldiers", "armed forces", "government forces",
+               "government troops", "security forces")
+# (a nationality: "Ukrainian", "Myanmar"; not "junta")
+_FORCE_ALIAS = re.compile(r"^([A-Z]\w+)\s+(?i:" + "|".join(FORCE_NOUNS) + r")$")
+
+
+def _with_force_phrases(actor: Actor, alias_owner: dict[str, str]) -> Actor:
+    if not actor.is_state:
+        return actor
+    demonyms = {m.group(1) for a in actor.aliases if (m := _FORCE_ALIAS.match(a))}
+    derived = [f"{d} {noun}" for d in sorted(demonyms) for noun in FORCE_NOUNS
+               if alias_owner.setdefault(f"{d} {noun}".lower(), actor.id) == actor.id]
+    new = [a for a in derived if a.lower() not in {b.lower() for b in actor.aliases}]
+    return replace(actor, aliases=actor.aliases + tuple(new)) if new else actor
 
 
 def _pattern(aliases: Iterable[str], fold: bool = False) -> str:

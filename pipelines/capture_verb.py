@@ -8,7 +8,8 @@ import re
 
 CAPTURE_VERB = re.compile(
     # "The town is now under the control of M23", "fell under rebel control" (passive).
-    r"\b(?:(?:(?:is|are|was|were)\s+now|fell|has\s+fallen|came|comes|come)\s+under(?=\s+(?:the\s+)?"
+    # ("Key towns … have fallen under Al-Shabaab control", "had briefly fallen under the control of")
+    r"\b(?:(?:(?:is|are|was|were)\s+now|fell|(?:has|have|had)\s+(?:\w+ly\s+)?fallen|came|comes|come)\s+under(?=\s+(?:the\s+)?"
     r"(?:full\s+|complete\s+|total\s+)?(?:control|[\w-]+(?:\s+[\w-]+)?\s+control)\b)|"
     r"(?:re)?captur(?:e|es|ed|ing)|seiz(?:e|es|ed|ing)|(?:re)?t(?:ook|ake|akes|aken|aking)|"
     r"overr(?:an|un|uns|unning)|secur(?:e|es|ed|ing)|liberat(?:e|es|ed|ing)|"
@@ -41,4 +42,8 @@ CAPTURE_VERB = re.compile(
     r"claim(?:ed|s)?\s+(?:full\s+|complete\s+|total\s+)?control\s+(?:of|over)|"
     # "Iraqi forces drove Islamic State out of the city of Fallujah" (an armed side driven out).
     r"(?:drove|driven|drive|drives|driving|pushed|forced|kicked|chased)\s+(?:[\w'’-]+\s+){1,4}?out\s+of|"
+    # "a day after the city of Mosul was lost to militants" (passive, like "fell to")
+    r"(?<=was\s)lost(?=\s+to\b)|(?<=were\s)lost(?=\s+to\b)|(?<=been\s)lost(?=\s+to\b)|"
+    # "Ukrainian troops now control Slovyansk" (a change of hands told as the new state)
+    r"now\s+controls?|"
     r"now\s+(?:controlled|held))\b", re.IGNORECASE)

@@ -38,7 +38,7 @@ DROVE_OUT = re.compile(r"^(?:drove|driven|drive|drives|driving|pushed|forced|kic
 HANDS = re.compile(r"hands$", re.IGNORECASE)
 # What separates the items of a list of places: "A, B and C".
 LIST_GAP = re.compile(r"\s*(?:,|and|,\s*and)\s*")
-NOW_HELD = re.compile(r"^now\s", re.IGNORECASE)
+NOW_HELD = re.compile(r"^now\s+(?:controlled|held)$", re.IGNORECASE)
 UNDER_CONTROL = re.compile(r"\sunder$", re.IGNORECASE)
 # Who may hold a town in a state phrasing: an armed group, not "the government" of a company.
 ARMED_NOUN = re.compile(r"\b(?:forces|troops|army|rebels?|militants?|jihadists?|fighters|insurgents?|militias?|"
@@ -60,7 +60,7 @@ CONTROL_OF = re.compile(r"^\s*(?:back\s+)?(?:(?:full|complete|total|effective)\s
                         re.IGNORECASE)
 PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:\w+ly\s+|also\s+|now\s+|finally\s+|fully\s+)?$",
                             re.IGNORECASE)
-FELL = re.compile(r"^(?:fell|falls|fallen|fall)$", re.IGNORECASE)
+FELL = re.compile(r"^(?:fell|falls|fallen|fall|lost)$", re.IGNORECASE)
 # "the army prevented the insurgents from taking over the town": it did not change hands.
 PREVENTED = re.compile(r"\b(?:prevent\w*|stopp?(?:ed|ing|s)?|block\w*|foil\w*|thwart\w*)\b[^.;]{0,60}\bfrom\s+$",
                        re.IGNORECASE)
@@ -98,6 +98,26 @@ NON_TERRITORY = re.compile(
 TARGET_STOP = re.compile(r"[.;:!?]|\s[-–—]\s|,\s+(?:as|while|which|who|where|after|before|when|killing|"
                          r"according|a\s+(?:military|security)|the\s+source|state\s+media|said|adding)\b")
 
+# A verb that takes a place back: "recaptured", "retook", "regained", "restored", "reassumed",
+# "liberated", "freed", "back in Ukrainian hands" (and "took back", "control back" after it).
+RETAKE = re.compile(r"^re(?:captur|t(?:ook|ak)|gain|stor|assum)|^liberat|^freed$|\bback\b", re.IGNORECASE)
+# A day of the article's news: the capture an earlier retake reverses is recent only with one.
+RECENT_DAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|"
+                        r"overnight|last\s+night|this\s+(?:morning|week)|earlier\s+(?:today|this\s+week|in\s+the\s+day)|"
+                        r"(?:hours|a\s+day|(?:two|three|\d)\s+days)\s+(?:earlier|before|ago))\b", re.IGNORECASE)
+
+# The word after a place that makes it the address of a list of villages ("… of Fuzuli district").
+ADDRESS_NOUN = re.compile(r"^\s+(?:district|region|province|governorate|rayon|county)\b", re.IGNORECASE)
+# A town noun after each item of a list: "Gochahmadli village, Chiman village and …".
+ITEM_NOUN = r"(?:\s+(?:village|town|settlement|city))?"
+LIST_OPENER = re.compile(r":|\s[-–—]\s")
+
+# "the Dihrawud district in the southern Uruzgan province": a district named after its town.
+ADMIN_DISTRICT = re.compile(r"\s+district\s+(?:in|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:province|governorate)\b",
+                            re.IGNORECASE)
+FOLLOWING = re.compile(r"\bthe\s+following\s+(?:[\w-]+\s+)?(?:towns|villages|settlements|cities|localities)\b",
+                       re.IGNORECASE)
+
 HELD_BY = re.compile(r"held\s+by\s+$|under\s+(?:the\s+)?control\s+of\s+$|from\s+(?:the\s+)?$", re.IGNORECASE)
 
 
@@ -125,7 +145,8 @@ def _bare_names_populated(doc: EventDoc, index: int, targets: list[Target], pass
                   and (obj_start is None or m.start >= obj_start)
                   and (passive_verb is None or m.end <= passive_verb)), None)
         if m is not None and n == 0:
-            bare = (obj_start is not None and not sentence[obj_start:m.start].strip()) or (
+            bare = (obj_start is not None and (not sentence[obj_start:m.start].strip() or bool(
+                re.fullmatch(r"\s*the\s+", sentence[obj_start:m.start]) and ADMIN_DISTRICT.match(sentence[m.end:])))) or (
                 passive_verb is not None and bool(re.fullmatch(
                     r"\s+(?:(?:was|were|has\s+been|had\s+been|is|are)\s+(?:\w+ly\s+|now\s+|also\s+)?)?",
                     sentence[m.end:passive_verb], re.I)))
@@ -138,7 +159,9 @@ def _bare_names_populated(doc: EventDoc, index: int, targets: list[Target], pass
 
 FEATURE_AFTER = re.compile(
     # "X oil field", "X province"; an apposition naming a feature: "X, the steel plant in Y".
-    r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|district|region|dam|"
+    # (not "X district in Uruzgan province": an Afghan or Yemeni district is its town's)
+    r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|"
+    r"district(?!\s+(?:in|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:province|governorate))|region|dam|"
     r"crossing|desert|road|highway|countryside|outskirts|station|offices?|building|compound|prison|jail|hospital|"
     r"palace|barracks|garrison|camp|checkpoint|post|port|bridge|headquarters)\b"
     # (not "X, the headquarters of Y district" nor "X, a port town": towns)
@@ -173,7 +196,18 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
               and not (re.fullmatch(r"\s*In\s+", sentence[start:m.start]) and sentence[m.end:m.end + 1] == ",")
               # ("Afghanistan's third largest city of Herat": the country owns the head)
               and not (m.entity.feature_code in (COUNTRY, REGION) and re.match(r"['’]s\s", sentence[m.end:m.end + 3]))
-              and not re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)]
+              # ("retook a Red Sea town from the Houthis": a place that describes the town)
+              and not (re.search(r"\b(?:a|an)\s+$", sentence[max(0, m.start - 4):m.start])
+                       and re.match(r"\s+(?:town|city|village|port)\b", sentence[m.end:m.end + 9], re.I))
+              # (but the last item of a list is: "liberated A, B, C villages of Fuzuli district")
+              and not (re.match(r"^\s+(?:towns?|villages?|city|cities)\s+of\b", sentence[m.end:m.end + 20], re.I)
+                       and not re.search(r"(?:,|\sand)\s*$", sentence[max(0, m.start - 6):m.start]))]
+    # "The following settlements … have been liberated – A village, B village, …": the list
+    # after the colon or dash.
+    if FOLLOWING.search(window):
+        listed = _following_list(doc, index, end)
+        if listed:
+            return listed, "populated"
     heads: list[tuple[int, str]] = []
     for pattern, kind in ((POPULATED_NOUN, "populated"), (PARTIAL_NOUN, "partial"),
                           (NONPOP_NOUN, "nonpop"), (NON_TERRITORY, "none")):
@@ -207,13 +241,20 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
         return [Target(ref, False, ref is not None, "reference")], kind
     if kind == "place":
         targets = [places[0]]
+        address: Mention | None = None
         for prev, nxt in zip(places, places[1:]):
-            gap = sentence[prev.end:nxt.start]
+            gap = sentence[(address or prev).end:nxt.start]
+            if address is None and re.fullmatch(r"\s+(?:villages|towns|settlements)\s+(?:of|in)\s+(?:the\s+)?", gap) \
+                    and ADDRESS_NOUN.match(sentence[nxt.end:nxt.end + 30]):
+                address = nxt  # "A, B villages of Fuzuli district, and C, D villages of …": A and B's district
+                continue
             if nxt.entity.feature_code in (REGION, COUNTRY):
                 break  # "Nyala, South Darfur": the town's address, not a second town
-            if re.fullmatch(r"(?:\s+[A-Z]\w+)?\s*(?:,|and|,\s*and|as\s+well\s+as)\s*(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?",
-                            gap):
+            if re.fullmatch(r"(?:\s+[A-Z]\w+)?" + ITEM_NOUN + r"\s*(?:,|and|,\s*and|as\s+well\s+as)\s*"
+                            r"(?:the\s+(?:towns?|villages?|city|cities)\s+of\s+)?",
+                            gap if address is None else ADDRESS_NOUN.sub("", gap, count=1)):
                 targets.append(nxt)
+                address = None
             else:
                 break
         first = doc.populated(targets[0])
@@ -263,6 +304,22 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
     if apposition is not None and not re.search(r"[.;]", sentence[noun.end():apposition.start]):
         return [Target(apposition.entity, True, True, "description")], kind
     return _resolve_description(doc, index, rest, noun.group(1).lower()), kind
+
+
+def _following_list(doc: EventDoc, index: int, after: int) -> list[Target]:
+    """The places listed after the first colon or dash after ``after``, each a town."""
+    sentence = doc.sentences[index]
+    colon = LIST_OPENER.search(sentence, after)
+    if colon is None:
+        return []
+    run: list[Mention] = []
+    for m in sorted((m for m in doc.places[index] if m.start >= colon.end()), key=lambda m: m.start):
+        gap = sentence[run[-1].end if run else colon.end():m.start]
+        if run and not re.fullmatch(ITEM_NOUN + LIST_GAP.pattern, gap) \
+                or not run and gap.strip():
+            break
+        run.append(m)
+    return [Target(m.entity, True, True, "named") for m in run if doc.populated(m) or m.entity.feature_code is None]
 
 
 def _appositive_list(doc: EventDoc, index: int, after: int) -> list[Target]:
@@ -556,6 +613,8 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
         actor2 = _actor2(doc, index, obj_start if not passive else 0, obj_end if not passive else verb.start(), actor1)
         actor1, actor2 = doc.specific(actor1, actor2), doc.specific(actor2, actor1)
         modality = modality_of(doc, index, verb.start(), word)
+        retake = bool(RETAKE.search(word) or re.match(r"^\s+back\b", after, re.I)
+                      or control and "back" in control.group().lower())
         for target in targets:
             country = doc.place_country(target.place, index)
             confidence = 0.85
@@ -570,7 +629,7 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
             if not target.named:
                 confidence -= 0.15
             drafts.append(Draft(index, sentence, BATTLES, _capture_type(actor1, actor2, country), actor1, actor2,
-                                target, modality, round(max(confidence, 0.05), 2)))
+                                target, modality, round(max(confidence, 0.05), 2), retake=retake))
     return drafts
 
 
@@ -609,5 +668,43 @@ def carry_captor(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
                         sub_event_type=_capture_type(last.actor1, actor2 or last.actor2, country))
         if d.actor1 is not None:
             last = d
+        out.append(d)
+    return out
+
+
+def unnamed_retaker(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
+    """A place taken back by nobody named ("Lyman has been liberated", "the counter-offensive
+    recaptured the district") was taken back by the government of its country: "Government
+    regains territory" (ACLED), by that country's forces. Not when the sentence names another
+    state or its forces, whose word "liberated" may be ("Russia's defence ministry said the
+    village had been liberated")."""
+    out: list[Draft] = []
+    for d in drafts:
+        place = d.target.place if d.target else None
+        if d.retake and d.actor1 is None and place is not None and d.modality in ("asserted", "claimed"):
+            country, i = doc.place_country(place, d.sentence_index), d.sentence_index
+            foreign = any(m.entity.feature_code == COUNTRY and m.entity.country != country for m in doc.places[i]) \
+                or any((a := doc.actor(m)) is not None and a.is_state and a.country != country for m in doc.actors[i])
+            if country and not foreign:
+                d = replace(d, actor1=doc.dictionary.state_forces(country), sub_event_type=GOV_REGAINS)
+        out.append(d)
+    return out
+
+
+def reversed_background(drafts: list[Draft]) -> list[Draft]:
+    """The capture a retake reverses happened before it: "Iraqi forces recaptured Jurf
+    al-Sakhar from IS on Sunday … The town was captured by IS in late July" tells one recent
+    capture, not two. A capture of the place by another side than the one taking it back is
+    background, unless its own sentence dates it to the news ("had fallen to the army on
+    Saturday before the rebels retook it on Sunday": two recent captures)."""
+    retaken = [(d.target.place.id, d.actor1) for d in drafts if d.retake and d.modality in ("asserted", "claimed")
+               and d.target and d.target.place and d.target.named]
+    out: list[Draft] = []
+    for d in drafts:
+        place = d.target.place if d.target and d.target.named else None
+        if place is not None and not d.retake and d.actor1 is not None and d.modality in ("asserted", "claimed") \
+                and d.sub_event_type in (NSA_OVERTAKES, GOV_REGAINS) and not RECENT_DAY.search(d.sentence) \
+                and any(where == place.id and by != d.actor1 for where, by in retaken):
+            d = replace(d, modality="background", confidence=min(d.confidence, 0.5))
         out.append(d)
     return out

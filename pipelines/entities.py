@@ -89,6 +89,13 @@ TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|
 # and D", "seized A, B and C" (only the first item follows the cue itself).
 _LIST_ITEM = r"(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Z][\w'’‘ʼ-]*(?:\s+(?:(?:al|el|ad|ar|as|at|az)[-‐])?[A-Za-z][\w'’‘ʼ-]*){0,2}"
 LIST_REST = re.compile(rf"(?:\s+{_LIST_ITEM},)*\s+{_LIST_ITEM}(?:,|,?\s+and|\s+as\s+well\s+as)\s+$")
+# "A, B and C villages of Fuzuli district", "Bulutan and Teke villages": each name of a list
+# that a plural town noun closes is a place (the noun after the last item says so for all).
+# (A list: the name is followed by more items, or is itself a later item; not "The Sagaing
+# towns of A and B", where the name is the region.)
+PLURAL_AFTER = re.compile(rf"^(?:\s*,\s*{_LIST_ITEM})*(?:\s*,?\s+and\s+{_LIST_ITEM})?\s+"
+                          r"(?:villages|towns|hamlets|settlements)\s+(?:of|in|near|around)\b")
+LIST_ITEM_BEFORE = re.compile(r"(?:,|\band)\s*$")
 PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localities)\s+"
                         r"(?:of|include[sd]?|including|such\s+as)\s+$", re.IGNORECASE)
 # Weaker cues, for a name GeoNames lacks: the object of a capture verb ("rebels seized X
@@ -97,7 +104,9 @@ PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localit
 CAPTURE_BEFORE = re.compile(r"\b(?:(?:re)?captur(?:ed|es|e|ing)|seiz(?:ed|es|e|ing)|overr(?:an|un|uns|unning)|"
                             r"(?:re)?t(?:ook|aken|akes|ake|aking)(?:\s+(?:full\s+|complete\s+|total\s+)?control\s+of)?|"
                             r"(?:seized|gained|regained|wrested)\s+(?:full\s+|complete\s+|total\s+)?control\s+of|"
-                            r"liberat(?:ed|es|e|ing)|(?:fall|(?:re)?capture|seizure|takeover|liberation)\s+of)\s+$",
+                            r"liberat(?:ed|es|e|ing)|(?:fall|(?:re)?capture|seizure|takeover|liberation)\s+of|"
+                            # ('fighters now control "A, B and C"')
+                            r"now\s+controls?)\s+[\"“]?$",
                             re.IGNORECASE)
 PASSIVE_AFTER = re.compile(r"^\s+(?:was|were|has\s+been|had\s+been|is)\s+(?:\w+ly\s+|now\s+|also\s+)?"
                            r"(?:(?:re)?captured|seized|taken|overrun|retaken|liberated)\b", re.IGNORECASE)
@@ -131,10 +140,11 @@ Source Sources Col General Colonel Region Province City Town Village Last Update
 Democratic Observatory Human Rights Coalition Defence Defense Ministry North South East West
 Middle Central Eastern Western Northern Southern Kurdish Arab Arabs Kurds Sunni Shia Shiite
 Christian Muslim Jihadist More Read Watch Live Follow Share Most Many Some All Several Both
+Another Every Each Any Other
 """.split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
 
 CONFLICT_KEYWORDS = re.compile(
-    r"\b(?:kill\w*|attack\w*|forces|troops|militant\w*|rebel\w*|fighter\w*|(?:re)?captur\w*|seiz\w*|retook|retak\w*|overr[au]n\w*|liberat\w*|"
+    r"\b(?:kill\w*|attack\w*|forces|troops|militant\w*|rebel\w*|fighter\w*|(?:re)?captur\w*|seiz\w*|retook|retak\w*|overr[au]n\w*|liberat\w*|freed|"
     r"clash\w*|strike\w*|airstrike\w*|bomb\w*|shell\w*|army|military|offensive|militia\w*|"
     r"insurgen\w*|soldier\w*|war|siege|besieg\w*|ambush\w*|abduct\w*|kidnap\w*|executed)\b",
     re.IGNORECASE,
@@ -261,6 +271,9 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
                 elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
                                      or LOCATED_AFTER.match(text[end:end + 80])
+                                     or (PLURAL_AFTER.match(text[end:end + 160]) and (
+                                         LIST_ITEM_BEFORE.search(before) or not re.match(
+                                             r"\s+(?:villages|towns|hamlets|settlements)\b", text[end:end + 14])))
                                      or (j == len(tokens) and (FELL_AFTER.match(text[end:end + 40])
                                                                or IN_REGION_AFTER.match(text[end:end + 50])))):
                     # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.
@@ -296,7 +309,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
 def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
     """The name at ``start`` is a later item of a list that ``cue`` opens ("the towns of
     A, B and C", "seized A, B and C"); the cue pattern ends in whitespace."""
-    window = text[max(0, start - 160):start]
+    # (a quoted list is a list: 'now control "A, B, C and D"')
+    window = text[max(0, start - 160):start].replace('"', " ").replace("“", " ")
     tail = window.rstrip()
     if not tail.endswith((",", " and", " as well as")):
         return False  # not a later list item (the cheap test first: most candidates fail it)

@@ -21,6 +21,7 @@ Four measures, each precision / recall / F1:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -124,12 +125,19 @@ def _is_capture(event: Event) -> bool:
             and event.location is not None and event.modality in ("asserted", "claimed"))
 
 
+GENERIC_TAIL = re.compile(r"(?<=\w)\s+(?:town|city|township)$", re.IGNORECASE)
+
+
 def _same_place(names: Sequence[str], country: str | None, others: Sequence[str], other_country: str | None) -> bool:
     """The same country where both say one, and a name in common: the same folded name, or
     the same consonant skeleton (Feroz Koh = Fayrōz Kōh): the gold names a place as the
     article spells it, GeoNames (or another annotator) as its editors do."""
     if country and other_country and country != other_country:
         return False
+    # GeoNames calls some towns "Buthidaung Town" or "Kuwait City"; the article and the
+    # annotator call them Buthidaung and Kuwait.
+    names = [GENERIC_TAIL.sub("", n) for n in names]
+    others = [GENERIC_TAIL.sub("", n) for n in others]
     return bool({fold(n) for n in names} & {fold(n) for n in others}) or bool(
         {skeleton(n) for n in names} & {skeleton(n) for n in others})
 
@@ -171,7 +179,9 @@ def score(gold: Sequence[GoldArticle], predictions: Mapping[str, Prediction],
         captures = [e for e in pred.events if _is_capture(e)]
         used: set[int] = set()
         for c in g.captures:
-            hit = next((i for i, e in enumerate(captures) if i not in used and _place_matches(e, c)), None)
+            # (Two captures of one place, one per side: each gold capture takes its captor's event.)
+            at_place = [i for i, e in enumerate(captures) if i not in used and _place_matches(e, c)]
+            hit = next((i for i in at_place if _actor_matches(captures[i], c, actors)), at_place[0] if at_place else None)
             if hit is None:
                 report.place.fn += 1
                 if g.capture:

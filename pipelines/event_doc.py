@@ -60,6 +60,9 @@ class Draft:
     modality: str
     confidence: float
     fatalities: int | None = None
+    # A capture told as taken back ("recaptured", "liberated", "regained control"): it
+    # reverses an earlier capture of the place, and its unnamed captor is the government.
+    retake: bool = False
 
 
 def number(token: str) -> int | None:

@@ -35,7 +35,14 @@ import re
 from dataclasses import replace
 
 from pipelines.capture_verb import CAPTURE_VERB
-from pipelines.captures import captures, carry_captor, denied_everywhere
+from pipelines.captures import (
+    ARMED_NOUN,
+    captures,
+    carry_captor,
+    denied_everywhere,
+    reversed_background,
+    unnamed_retaker,
+)
 from pipelines.dates import resolve_date
 from pipelines.entities import CONFLICT_KEYWORDS
 from pipelines.event_doc import NUMBER_WORDS, Draft, EventDoc, Target, number
@@ -160,24 +167,26 @@ def _strength(d: Draft) -> tuple[int, bool, float]:
     return (MODALITY_RANK[d.modality], d.actor1 is not None, d.confidence)
 
 
+def _key(d: Draft) -> tuple[str, str]:
+    place = d.target.place if d.target else None
+    # Captures of one place are one event whichever sub-type each mention implied
+    # (a sentence without the captor cannot tell regained from overtaken).
+    # Positions near a town are not the town: the populated flag is part of the key.
+    kind = f"capture:{d.target.populated if d.target else False}" if d.sub_event_type in CAPTURE_SUBTYPES \
+        else d.sub_event_type
+    # Two spellings of one village GeoNames lacks (Maiorsk / Mayorsk) are one place.
+    if place is None or not (d.target and d.target.named):
+        return kind, f"s{d.sentence_index}"
+    return kind, place.id if place.geonames_id else f"place:{skeleton(place.name)}"
+
+
 def _dedupe(drafts: list[Draft]) -> list[Draft]:
     """One event per (sub-type, place) in an article: the most factual mention wins."""
     best: dict[tuple[str, str], Draft] = {}
     named: dict[tuple[str, str], Draft] = {}  # per key, the first mention naming actor1
     order: list[tuple[str, str]] = []
     for d in drafts:
-        place = d.target.place if d.target else None
-        # Captures of one place are one event whichever sub-type each mention implied
-        # (a sentence without the captor cannot tell regained from overtaken).
-        # Positions near a town are not the town: the populated flag is part of the key.
-        kind = f"capture:{d.target.populated if d.target else False}" if d.sub_event_type in CAPTURE_SUBTYPES \
-            else d.sub_event_type
-        # Two spellings of one village GeoNames lacks (Maiorsk / Mayorsk) are one place.
-        if place is None or not (d.target and d.target.named):
-            where = f"s{d.sentence_index}"
-        else:
-            where = place.id if place.geonames_id else f"place:{skeleton(place.name)}"
-        key = (kind, where)
+        key = _key(d)
         if key not in best:
             order.append(key)
             best[key] = d
@@ -196,7 +205,19 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             d = replace(d, actor1=other.actor1, actor2=d.actor2 or other.actor2,
                         sub_event_type=other.sub_event_type)
         out.append(d)
+        out.extend(_reversal(d, [x for x in drafts if _key(x) == k]))
     return out
+
+
+def _reversal(kept: Draft, mentions: list[Draft]) -> list[Draft]:
+    """The other capture of a place the article reports as news: "insurgents seized Konna on
+    Thursday … the army retook it on Friday" is two events, one per side, when one of them
+    takes the place back. (A capture the retake reverses long before is background by then.)"""
+    if kept.sub_event_type not in CAPTURE_SUBTYPES or kept.actor1 is None:
+        return []
+    other = [x for x in mentions if x.actor1 is not None and x.actor1 != kept.actor1 and x.retake != kept.retake
+             and MODALITY_RANK[x.modality] >= MODALITY_RANK["claimed"]]
+    return [max(other, key=_strength)] if other else []
 
 
 def event_id(article_id: str, sub_event_type: str, place: str, sentence_index: int) -> str:
@@ -240,6 +261,10 @@ def _to_event(doc: EventDoc, d: Draft) -> Event:
     )
 
 
+ELECTION = re.compile(r"\b(?:elections?|electoral|voters?|ballots?|run-?offs?|mayors?|mayoral|municipal\s+polls?)\b",
+                      re.IGNORECASE)
+
+
 def extract_events(article: Article) -> list[Event]:
     """Conflict events an article reports; ``article.entities`` must be tagged."""
     # Cheap first pass: most world news names no armed actor and no conflict word;
@@ -252,6 +277,11 @@ def extract_events(article: Article) -> list[Event]:
     for i in sorted(doc.usable):
         if CAPTURE_VERB.search(doc.sentences[i]):
             drafts.extend(captures(doc, i))
-    drafts = denied_everywhere(doc, carry_captor(doc, drafts))
+    drafts = denied_everywhere(doc, reversed_background(unnamed_retaker(doc, carry_captor(doc, drafts))))
+    if drafts and not any(doc.actors) and not any(ARMED_NOUN.search(doc.sentences[d.sentence_index]) for d in drafts) \
+            and ELECTION.search(f"{article.title}\n{article.text}"):
+        # "The movement captured Livorno, a traditional left-wing stronghold": an election
+        # story naming nobody armed; the town was won at the polls, not taken.
+        drafts = []
     drafts.extend(_other_events(doc))
     return [_to_event(doc, d) for d in _dedupe(drafts)]

@@ -48,8 +48,10 @@ LONG_AGO = re.compile(r"\b(?:decades?|years?|months?)\s+ago\b|\blast\s+(?:year|s
 RELATIVE_CLAUSE = re.compile(r"(?:,\s*|\s+)(?:who|whom|whose|which)\b[^,;:.]*(?:,|$)", re.IGNORECASE)
 EARLIER_THAN = re.compile(r"\b(?:days?|weeks?|months?|years?|decades?)\s+(?:after|before)\s+(?!\w+ing\b)", re.IGNORECASE)
 YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|rejected\s+(?:the\s+)?claims?|"
-                    r"dismissed\s+(?:the\s+)?claims?|(?:was|is|were|are)\s+[\"“‘']?(?:not\s+true|untrue|baseless|a\s+lie)|"
+DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|"
+                    # "rejected Moscow's claim", "refuted the claim", "disputed the claims"
+                    r"(?:rejected|dismissed|disputed|refuted|rebutted)\s+(?:the\s+|(?:these|those|such)\s+|"
+                    r"[\w-]+['’]s\s+)?claims?|(?:was|is|were|are)\s+[\"“‘']?(?:not\s+true|untrue|baseless|a\s+lie)|"
                     # "… had taken X, but Ukraine said its troops were still holding the town"
                     r"but\b[^.;]*\b(?:still\s+(?:holding|held|holds?|in\s+control|controls?|controlled)|"
                     r"remain(?:ed|s)?\s+in\s+(?:full\s+)?control))\b",

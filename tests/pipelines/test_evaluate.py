@@ -43,6 +43,14 @@ def test_a_capture_in_another_country_is_not_the_gold_place():
     assert report.place.tp == 0 and report.place.fn == 1 and report.place.fp == 1
 
 
+def test_a_gazetteer_name_with_a_generic_town_word_is_the_gold_town():
+    # GeoNames: "Sukhnah Town"; the annotator: "al-Sukhna". Not a different town of the same root.
+    report = score(gold(), {"pos": Prediction((event(location="Sukhnah Town", country_code="SY"),), alerted=True)})
+    assert report.place.tp == 1
+    report = score(gold(), {"pos": Prediction((event(location="Sukhnah Towns", country_code="SY"),), alerted=True)})
+    assert report.place.tp == 0
+
+
 def test_background_or_hypothetical_events_are_not_counted_as_captured_places():
     report = score(gold(), {"neg": Prediction((event(modality="background"), event("e2", modality="hypothetical")),
                                               alerted=False)})
