@@ -269,6 +269,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                                           cue=bool(PLACE_CUE.search(before)))
                 if match is not None:
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
+                elif fold(text[tokens[i][0]:tokens[i][1]]) in STOPWORDS:
+                    continue  # "In Mali, the town of Boni": a cue names no place that opens with "In"
                 elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
                                      or LOCATED_AFTER.match(text[end:end + 80])
                                      or (PLURAL_AFTER.match(text[end:end + 160]) and (

@@ -43,6 +43,12 @@ def test_a_town_missing_from_geonames_is_still_a_place() -> None:
     assert (koum.type, koum.mentions, koum.geonames_id) == ("PLACE", ["al-Koum"], None)
 
 
+def test_a_sentence_opening_in_a_country_names_the_country_not_a_place_called_in() -> None:
+    places = {e.name: e.country for e in tag_entities(article(
+        "In Mali, the town of Boni was overrun on Monday, residents said.")) if e.type == "PLACE"}
+    assert places == {"Mali": "ML", "Boni": None}
+
+
 def test_seed_actors_match_the_gold_labels() -> None:
     assert {"actor:sy_army", "actor:islamic_state", "actor:sdf", "actor:ypg", "actor:jaish_al_islam"} <= {
         e.id for e in seed("001").entities if e.type == "ARMED_ACTOR"}

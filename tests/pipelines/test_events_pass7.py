@@ -48,8 +48,8 @@ def test_a_year_before_the_news_ahead_of_the_verb_makes_it_background() -> None:
 
 
 def test_more_ways_of_telling_a_capture() -> None:
-    assert len(alerts("In Ukraine, the city of Kupiansk has been freed after Russian troops withdrew, the "
-                      "president said on Sunday.")) == 1
+    assert places("In Ukraine, the city of Kupiansk has been freed after Russian troops withdrew, the "
+                  "president said on Sunday.") == {"Kupyansk"}
     assert places("In Mozambique, the town of Macomia was occupied by insurgents on Monday.") == {"Macomia"}
     assert places("In Ethiopia, the TPLF has reassumed control of the town of Adigrat.") == {"Ādīgrat"}
     assert places("In South Sudan, rebels said their forces were in \"full\" control of the town of Yei.") == {"Yei"}
