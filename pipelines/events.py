@@ -185,8 +185,10 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     best: dict[tuple[str, str], Draft] = {}
     named: dict[tuple[str, str], Draft] = {}  # per key, the first mention naming actor1
     order: list[tuple[str, str]] = []
+    mentions: dict[tuple[str, str], list[Draft]] = {}
     for d in drafts:
         key = _key(d)
+        mentions.setdefault(key, []).append(d)
         if key not in best:
             order.append(key)
             best[key] = d
@@ -205,7 +207,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
             d = replace(d, actor1=other.actor1, actor2=d.actor2 or other.actor2,
                         sub_event_type=other.sub_event_type)
         out.append(d)
-        out.extend(_reversal(d, [x for x in drafts if _key(x) == k]))
+        out.extend(_reversal(d, mentions[k]))
     return out
 
 
