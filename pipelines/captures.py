@@ -30,7 +30,13 @@ from pipelines.event_doc import (
 )
 from pipelines.gazetteer import CAPITAL, COUNTRY, POPULATED, REGION
 from pipelines.modality import DENIAL_STATEMENT, DENIED, modality_of
-from pipelines.taxonomy import BATTLES, GOV_REGAINS, NSA_OVERTAKES
+from pipelines.taxonomy import (
+    BATTLES,
+    CAPTURE_SUBTYPES,
+    GOV_REGAINS,
+    NEWS_MODALITIES,
+    NSA_OVERTAKES,
+)
 from schemas.models import Entity
 
 STATE_OF_CONTROL = re.compile(r"(?:\bin\s+(?:[\"“]?\w+[\"”]?\s+)?|(?:full|complete|total)\s+)control$", re.IGNORECASE)
@@ -681,7 +687,7 @@ def unnamed_retaker(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         place = d.target.place if d.target else None
-        if d.retake and d.actor1 is None and place is not None and d.modality in ("asserted", "claimed"):
+        if d.retake and d.actor1 is None and place is not None and d.modality in NEWS_MODALITIES:
             country, i = doc.place_country(place, d.sentence_index), d.sentence_index
             foreign = any(m.entity.feature_code == COUNTRY and m.entity.country != country for m in doc.places[i]) \
                 or any((a := doc.actor(m)) is not None and a.is_state and a.country != country for m in doc.actors[i])
@@ -697,13 +703,13 @@ def reversed_background(drafts: list[Draft]) -> list[Draft]:
     capture, not two. A capture of the place by another side than the one taking it back is
     background, unless its own sentence dates it to the news ("had fallen to the army on
     Saturday before the rebels retook it on Sunday": two recent captures)."""
-    retaken = [(d.target.place.id, d.actor1) for d in drafts if d.retake and d.modality in ("asserted", "claimed")
+    retaken = [(d.target.place.id, d.actor1) for d in drafts if d.retake and d.modality in NEWS_MODALITIES
                and d.target and d.target.place and d.target.named]
     out: list[Draft] = []
     for d in drafts:
         place = d.target.place if d.target and d.target.named else None
-        if place is not None and not d.retake and d.actor1 is not None and d.modality in ("asserted", "claimed") \
-                and d.sub_event_type in (NSA_OVERTAKES, GOV_REGAINS) and not RECENT_DAY.search(d.sentence) \
+        if place is not None and not d.retake and d.actor1 is not None and d.modality in NEWS_MODALITIES \
+                and d.sub_event_type in CAPTURE_SUBTYPES and not RECENT_DAY.search(d.sentence) \
                 and any(where == place.id and by != d.actor1 for where, by in retaken):
             d = replace(d, modality="background", confidence=min(d.confidence, 0.5))
         out.append(d)

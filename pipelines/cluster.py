@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
+from pipelines.taxonomy import NEWS_MODALITIES
 from schemas import Event, SourceRef
 
 DAY_TOLERANCE = 3
-NEWS_MODALITIES = ("asserted", "claimed")
 # When reports disagree, the strongest statement stands for the cluster.
 MODALITY_RANK = {m: i for i, m in enumerate(NEWS_MODALITIES)}
 

@@ -26,10 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.actors import ActorDictionary, default_actors
+from pipelines.taxonomy import CAPTURE_SUBTYPES, NEWS_MODALITIES
 from pipelines.text import fold, skeleton
 from schemas.models import Event
-
-CAPTURE_SUB_TYPES = frozenset({"Non-state actor overtakes territory", "Government regains territory"})
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,8 @@ def parse_gold(lines: Iterable[str], name: str = "gold") -> list[GoldArticle]:
 
 def _is_capture(event: Event) -> bool:
     """A capture of a named populated place reported as news (what an alert rests on)."""
-    return (event.sub_event_type in CAPTURE_SUB_TYPES and event.populated_place
-            and event.location is not None and event.modality in ("asserted", "claimed"))
+    return (event.sub_event_type in CAPTURE_SUBTYPES and event.populated_place
+            and event.location is not None and event.modality in NEWS_MODALITIES)
 
 
 GENERIC_TAIL = re.compile(r"(?<=\w)\s+(?:town|city|township)$", re.IGNORECASE)

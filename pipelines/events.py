@@ -55,6 +55,7 @@ from pipelines.taxonomy import (
     CAPTURE_SUBTYPES,
     EXPLOSIONS,
     MODALITY_RANK,
+    NEWS_MODALITIES,
     VAC,
 )
 from pipelines.text import skeleton
@@ -218,7 +219,7 @@ def _reversal(kept: Draft, mentions: list[Draft]) -> list[Draft]:
     if kept.sub_event_type not in CAPTURE_SUBTYPES or kept.actor1 is None:
         return []
     other = [x for x in mentions if x.actor1 is not None and x.actor1 != kept.actor1 and x.retake != kept.retake
-             and MODALITY_RANK[x.modality] >= MODALITY_RANK["claimed"]]
+             and x.modality in NEWS_MODALITIES]
     return [max(other, key=_strength)] if other else []
 
 

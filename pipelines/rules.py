@@ -22,10 +22,10 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 
 from pipelines.query import Query, QueryError, article_document, event_document, parse_query
+from pipelines.taxonomy import NEWS_MODALITIES
 from schemas import Alert, Article, Event
 from schemas.models import Modality, Severity
 
-NEWS_MODALITIES: tuple[Modality, ...] = ("asserted", "claimed")
 
 
 class RuleError(ValueError):

@@ -3,6 +3,8 @@ and the order of the modalities from the least to the most factual."""
 
 from __future__ import annotations
 
+from schemas.models import Modality
+
 BATTLES = "Battles"
 EXPLOSIONS = "Explosions/Remote violence"
 VAC = "Violence against civilians"
@@ -17,3 +19,5 @@ CAMEO = {GOV_REGAINS: "192", NSA_OVERTAKES: "192", ARMED_CLASH: "190", "Air/dron
 
 # Strongest first: when one sentence shows several cues, the first wins.
 MODALITY_RANK = {"denied": 0, "hypothetical": 1, "planned": 2, "background": 3, "claimed": 4, "asserted": 5}
+# What is reported as news: only these raise alerts, cluster, or count as a capture.
+NEWS_MODALITIES: tuple[Modality, ...] = ("asserted", "claimed")
