@@ -119,8 +119,8 @@ ITEM_NOUN = r"(?:\s+(?:village|town|settlement|city))?"
 LIST_OPENER = re.compile(r":|\s[-–—]\s")
 
 # "the Dihrawud district in the southern Uruzgan province": a district named after its town.
-ADMIN_DISTRICT = re.compile(r"\s+district\s+(?:in|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:province|governorate)\b",
-                            re.IGNORECASE)
+IN_PROVINCE = r"\s+(?:in|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:province|governorate)"
+ADMIN_DISTRICT = re.compile(r"\s+district" + IN_PROVINCE + r"\b", re.IGNORECASE)
 FOLLOWING = re.compile(r"\bthe\s+following\s+(?:[\w-]+\s+)?(?:towns|villages|settlements|cities|localities)\b",
                        re.IGNORECASE)
 
@@ -167,7 +167,7 @@ FEATURE_AFTER = re.compile(
     # "X oil field", "X province"; an apposition naming a feature: "X, the steel plant in Y".
     # (not "X district in Uruzgan province": an Afghan or Yemeni district is its town's)
     r"^\s+(?:\w+\s+)?(?:oil|gas|air|military)?\s*(?:field|base|airport|province|governorate|"
-    r"district(?!\s+(?:in|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:province|governorate))|region|dam|"
+    r"district(?!" + IN_PROVINCE + r")|region|dam|"
     r"crossing|desert|road|highway|countryside|outskirts|station|offices?|building|compound|prison|jail|hospital|"
     r"palace|barracks|garrison|camp|checkpoint|post|port|bridge|headquarters)\b"
     # (not "X, the headquarters of Y district" nor "X, a port town": towns)

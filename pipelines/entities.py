@@ -93,8 +93,9 @@ LIST_REST = re.compile(rf"(?:\s+{_LIST_ITEM},)*\s+{_LIST_ITEM}(?:,|,?\s+and|\s+a
 # that a plural town noun closes is a place (the noun after the last item says so for all).
 # (A list: the name is followed by more items, or is itself a later item; not "The Sagaing
 # towns of A and B", where the name is the region.)
-PLURAL_AFTER = re.compile(rf"^(?:\s*,\s*{_LIST_ITEM})*(?:\s*,?\s+and\s+{_LIST_ITEM})?\s+"
-                          r"(?:villages|towns|hamlets|settlements)\s+(?:of|in|near|around)\b")
+_PLURAL_TOWNS = r"\s+(?:villages|towns|hamlets|settlements)"
+PLURAL_AFTER = re.compile(rf"^(?:\s*,\s*{_LIST_ITEM})*(?:\s*,?\s+and\s+{_LIST_ITEM})?{_PLURAL_TOWNS}"
+                          r"\s+(?:of|in|near|around)\b")
 LIST_ITEM_BEFORE = re.compile(r"(?:,|\band)\s*$")
 PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localities)\s+"
                         r"(?:of|include[sd]?|including|such\s+as)\s+$", re.IGNORECASE)
@@ -274,8 +275,8 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 elif j - i <= 3 and (UNNAMED_CUE.search(before) or TOWN_AFTER.match(text[end:end + 60])
                                      or LOCATED_AFTER.match(text[end:end + 80])
                                      or (PLURAL_AFTER.match(text[end:end + 160]) and (
-                                         LIST_ITEM_BEFORE.search(before) or not re.match(
-                                             r"\s+(?:villages|towns|hamlets|settlements)\b", text[end:end + 14])))
+                                         LIST_ITEM_BEFORE.search(before)
+                                         or not re.match(_PLURAL_TOWNS + r"\b", text[end:end + 14])))
                                      or (j == len(tokens) and (FELL_AFTER.match(text[end:end + 40])
                                                                or IN_REGION_AFTER.match(text[end:end + 50])))):
                     # "the town of al-Koum", "Ndoro, a village in": a place, even if GeoNames lacks it.
@@ -311,11 +312,12 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
 def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
     """The name at ``start`` is a later item of a list that ``cue`` opens ("the towns of
     A, B and C", "seized A, B and C"); the cue pattern ends in whitespace."""
-    # (a quoted list is a list: 'now control "A, B, C and D"')
-    window = text[max(0, start - 160):start].replace('"', " ").replace("“", " ")
-    tail = window.rstrip()
+    window = text[max(0, start - 160):start]
+    tail = window.rstrip().rstrip('"“').rstrip()
     if not tail.endswith((",", " and", " as well as")):
         return False  # not a later list item (the cheap test first: most candidates fail it)
+    # (a quoted list is a list: 'now control "A, B, C and D"')
+    window = window.replace('"', " ").replace("“", " ")
     rest = LIST_REST.search(window)
     return rest is not None and bool(cue.search(window[:rest.start()] + " "))
 
