@@ -128,10 +128,12 @@ def cmd_eval(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
         gold = [g for g in gold if g.split == args.split]
     rules = [r for r in _rules(args.rules) if r.id == args.rule]
     predictions: dict[str, Prediction] = {}
+    read: set[str] = set()
     for item in read_inputs(args.inputs):
         if isinstance(item, Failure):
             print(f"error: {item.line()}", file=sys.stderr)
             continue
+        read.add(item.doc_id)
         try:
             article = normalize(item)
         except NormalizeError as exc:
@@ -140,7 +142,7 @@ def cmd_eval(args: argparse.Namespace, _beam_args: Sequence[str]) -> int:
         article = article.model_copy(update={"entities": tag_entities(article)})
         events = extract_events(article)
         predictions[item.doc_id] = Prediction(tuple(events), any(match_event(rules, e) for e in events))
-    for line in score(gold, predictions).lines():
+    for line in score(gold, predictions, read=read).lines():
         print(line)
     return 0
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.actors import ActorDictionary, default_actors
@@ -86,9 +86,13 @@ class Report:
     type: Score = field(default_factory=Score)
     actor: Score = field(default_factory=Score)
     errors: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"articles: {self.articles}"]
+        if self.unread:
+            out.append(f"not scored: {len(self.unread)} gold article(s) with no text in the inputs: "
+                       + ", ".join(self.unread))
         for name in ("alert", "place", "type", "actor"):
             s: Score = getattr(self, name)
             out.append(f"{name:6} precision={s.precision:.3f} recall={s.recall:.3f} f1={s.f1:.3f} "
@@ -159,11 +163,15 @@ def _actor_matches(event: Event, gold: GoldCapture, actors: ActorDictionary) -> 
 
 
 def score(gold: Sequence[GoldArticle], predictions: Mapping[str, Prediction],
-          actors: ActorDictionary | None = None) -> Report:
+          actors: ActorDictionary | None = None, read: Collection[str] | None = None) -> Report:
     """Compare predictions (by article id) with the gold; a gold article without a
-    prediction counts as predicting nothing."""
+    prediction counts as predicting nothing. With ``read`` (the ids of the articles the
+    inputs held), a gold article whose text was not among them is not scored but listed in
+    ``unread``: a missing text is a gap in the set, not a capture the pipeline missed."""
     actors = actors or default_actors()
-    report = Report(articles=len(gold))
+    unread = [g.id for g in gold if read is not None and g.id not in read]
+    gold = [g for g in gold if read is None or g.id in read]
+    report = Report(articles=len(gold), unread=unread)
     for g in gold:
         pred = predictions.get(g.id, Prediction(events=(), alerted=False))
         if pred.alerted and g.capture:

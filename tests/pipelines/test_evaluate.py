@@ -38,6 +38,16 @@ def test_an_alert_on_a_hard_negative_is_a_false_positive_and_listed():
     assert any(e.startswith("pos: alert FN") for e in report.errors)
 
 
+def test_a_gold_article_whose_text_was_not_read_is_listed_not_scored_as_a_miss():
+    # Read, but nothing found: a miss. Not read at all (its text missing from the inputs): a gap.
+    report = score(gold(), {"neg": Prediction((), alerted=False)}, read={"neg"})
+    assert report.articles == 1 and report.unread == ["pos"]
+    assert (report.alert.tp, report.alert.fp, report.alert.fn) == (0, 0, 0)
+    assert report.lines()[1] == "not scored: 1 gold article(s) with no text in the inputs: pos"
+    missed = score(gold(), {"neg": Prediction((), alerted=False)}, read={"pos", "neg"})
+    assert missed.alert.fn == 1 and missed.unread == []
+
+
 def test_a_capture_in_another_country_is_not_the_gold_place():
     report = score(gold(), {"pos": Prediction((event(location="As Sukhnah", country_code="IQ"),), alerted=True)})
     assert report.place.tp == 0 and report.place.fn == 1 and report.place.fp == 1
