@@ -124,14 +124,15 @@ def parse_actors(raw: object, path: Path) -> tuple[Actor, ...]:
             raise _fail(path, where, "a generic description has no 'country'")
         actors.append(Actor(actor_id, entry["name"].strip(), entry["kind"], country, aliases,
                             context_aliases, entry["source"].strip(), generic))
-    return tuple(_with_force_phrases(a, alias_owner) for a in actors)
+    return _with_state_phrases(tuple(_with_force_phrases(a, alias_owner) for a in actors), context_owner)
 
 
 # The ways a country's forces are named: an entry listing "Ukrainian forces" is also named
 # by "Ukrainian armed forces", "Ukrainian government troops" and the rest, so the file need
 # not repeat the list for every state. An alias the file gives another actor is left to it.
 FORCE_NOUNS = ("forces", "troops", "army", "military", "soldiers", "armed forces", "government forces",
-               "government troops", "security forces")
+               "government troops", "security forces", "defence forces", "defense forces", "federal forces",
+               "federal troops")
 # (a nationality: "Ukrainian", "Myanmar"; not "junta")
 _FORCE_ALIAS = re.compile(r"^([A-Z]\w+)\s+(?i:" + "|".join(FORCE_NOUNS) + r")$")
 
@@ -144,6 +145,32 @@ def _with_force_phrases(actor: Actor, alias_owner: dict[str, str]) -> Actor:
                if alias_owner.setdefault(f"{d} {noun}".lower(), actor.id) == actor.id]
     new = [a for a in derived if a.lower() not in {b.lower() for b in actor.aliases}]
     return replace(actor, aliases=actor.aliases + tuple(new)) if new else actor
+
+
+# How an article names the forces of the state it is about without naming the state: each
+# country's first state force is also named so where the file gives that phrase, for that
+# country, to no one else ("the joint federal forces took control of Dessie" in Ethiopia,
+# "Government security forces had taken full control" in the Philippines).
+STATE_PHRASES = ("government forces", "government troops", "government soldiers", "government security forces",
+                 "pro-government forces", "the army", "the military", "army troops", "federal forces",
+                 "federal troops", "the federal army", "the national army", "national defense force",
+                 "national defence force", "the defense forces", "the defence forces", "the defense force",
+                 "the defence force")
+
+
+def _with_state_phrases(actors: tuple[Actor, ...], context_owner: dict[tuple[str | None, str], str]) -> tuple[Actor, ...]:
+    first = {}
+    for a in actors:
+        if a.is_state and not a.generic and a.country:
+            first.setdefault(a.country, a.id)
+    out = []
+    for a in actors:
+        if first.get(a.country or "") == a.id:
+            new = tuple(p for p in STATE_PHRASES if context_owner.setdefault((a.country, p), a.id) == a.id
+                        and p not in a.context_aliases)
+            a = replace(a, context_aliases=a.context_aliases + new) if new else a
+        out.append(a)
+    return tuple(out)
 
 
 def _pattern(aliases: Iterable[str], fold: bool = False) -> str:

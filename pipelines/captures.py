@@ -19,6 +19,7 @@ from pipelines.entities import (
     PASSIVE_AFTER,
 )
 from pipelines.event_doc import (
+    LANDMARK_BEFORE,
     POPULATED_NOUN,
     Draft,
     EventDoc,
@@ -272,7 +273,8 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
     assert noun is not None
     rest = sentence[noun.end():end]
     named = [p for p in places if p.start >= noun.end()]
-    if named and re.match(r"^\s+(?:of|include[sd]?|including|such\s+as)\s+$", sentence[noun.end():named[0].start]):
+    # ("the town of X", "towns including A and B", "the strategic town X")
+    if named and re.match(r"^\s+(?:(?:of|include[sd]?|including|such\s+as)\s+)?$", sentence[noun.end():named[0].start]):
         targets = [named[0]]
         for prev, nxt in zip(named, named[1:]):
             if re.fullmatch(r"\s*(?:,|and|,\s*and|as\s+well\s+as)\s*", sentence[prev.end:nxt.start]):
@@ -386,8 +388,7 @@ def _resolve_description(doc: EventDoc, index: int, description: str, noun: str 
             if not cue and taken:
                 return [Target(m.entity, True, True, "description")]
             # "the neighbouring town of X", "north-west of X city": another town, a landmark.
-            if not cue or cue.group(1) or re.search(r"\b(?:north|south|east|west)[\w-]*\s+of\s+(?:the\s+)?$",
-                                                    sentence[max(0, m.start - 30):m.start], re.I):
+            if not cue or cue.group(1) or LANDMARK_BEFORE.search(sentence, max(0, m.start - 30), m.start):
                 continue
             if cue.group(2).lower() == noun:
                 return [Target(m.entity, True, True, "description")]

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from pipelines.actors import ActorDictionary, ActorMention, default_actors
-from pipelines.gazetteer import COUNTRY, COUNTRY_ALIASES, REGION, Context, Gazetteer, Place, default_gazetteer
+from pipelines.capture_verb import CAPTURE_VERB
+from pipelines.gazetteer import CAPITAL, COUNTRY, COUNTRY_ALIASES, REGION, Context, Gazetteer, Place, default_gazetteer
 from pipelines.text import fold, split_sentences
 from schemas.models import Article, Entity
 
@@ -61,12 +62,20 @@ Governor Senator Ambassador Chief Leader""".split())
 _TOKEN_SPLIT = re.compile(r"[^\s-]+(?:-(?![A-Z])[^\s-]+)*|(?<=-)[A-Z][^\s-]*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _POSSESSIVE_SPLIT = re.compile(r"['’]s\s+")
+# A capital or a country standing for its government: "Moscow's troops", "Russia's defence
+# ministry", "Kyiv said", "Moscow claimed"; not where it locates ("Ukraine's eastern Donetsk
+# region", "Syria's Homs").
+GOVERNMENT_AFTER = re.compile(r"['’]s\s+(?!(?:north|south|east|west|central|far|upper|lower)\w*\b|[A-Z])|"
+                              r"\s+(?:has\s+|had\s+|have\s+)?(?:said|says|claimed|claims|announced|"
+                              r"announces|denied|denies|accused|accuses|insisted|insists|reported)\b")
 REGION_SUFFIX = re.compile(r"^\s+(?:province|governorate|region|oblast|state|district|prefecture|"
                            r"county|department)\b", re.IGNORECASE)
 PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near|outside|around|at|"
                        r"from|of|into|toward|towards|to)\s+(?:the\s+)?)$", re.IGNORECASE)
 UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of|"
-                         r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as))\s+$", re.IGNORECASE)
+                         r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as)|"
+                         # "recaptured the small, but strategic town Wabho" (the noun, then the name)
+                         r"(?<=[a-z]\s)(?:town|village|hamlet|settlement))\s+$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
 # "X, in Lower Shabelle, is about 50 km from Y": a place, and in events.py the town a
@@ -82,8 +91,9 @@ TOWN_AFTER = re.compile(r"^,?\s+(?:which|that)\s+(?:has|had)\s+a\s+population\b|
                         r"south|east|west|about|some|located|that|which|where|with|close|\d))"
                         r"|\s+(?:town|village|township)(?:\s*[,.;)]|\s+(?:in|on|near|north|south|east|west|"
                         r"and|was|has|had|is|after|from|last|this|again|\d)))|"
-                        # "X is the first township reported to fall", "X was a village of farmers"
-                        r"^\s+(?:is|was)\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}?(?:town|village|city|township)\b",
+                        # "X is the first township reported to fall", "X was a village of farmers",
+                        # "took over X, which is a big town"
+                        r"^(?:,\s+which)?\s+(?:is|was)\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}?(?:town|village|city|township)\b",
                         re.IGNORECASE)
 # The later items of a list opened by a town cue or a capture verb: "the towns of A, B, C
 # and D", "seized A, B and C" (only the first item follows the cue itself).
@@ -142,6 +152,9 @@ Democratic Observatory Human Rights Coalition Defence Defense Ministry North Sou
 Middle Central Eastern Western Northern Southern Kurdish Arab Arabs Kurds Sunni Shia Shiite
 Christian Muslim Jihadist More Read Watch Live Follow Share Most Many Some All Several Both
 Another Every Each Any Other
+Key Strategic Major Important Vital Crucial Frontline Small Large Big Biggest Largest Main Second
+Third Fourth Fifth Ancient Historic Coastal Nearby Neighbouring Neighboring Remote Embattled Besieged
+Islam Sharia Muslims Christians
 """.split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
 
 CONFLICT_KEYWORDS = re.compile(
@@ -248,6 +261,9 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
             if m.group().rstrip(".") in TITLES and run.group()[m.start() - 1:m.start()] != "-":
                 break  # the rest is a person's name (not "Taybat al-Imam": a particle's name)
             tokens.append((m.start() + run.start(), m.end() + run.start()))
+        # A capture verb is part of no name: "Rebels Seize Town North of Bangui" names no
+        # town "Seize" (a title-case headline capitalises every word).
+        verbs = {k for k, (a, b) in enumerate(tokens) if CAPTURE_VERB.fullmatch(text, a, b)}
         i = 0
         while i < len(tokens):
             hit: PlaceMention | None = None
@@ -262,6 +278,7 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                     end -= len(possessive.group())
                     surface = text[start:end]
                 if (_overlaps(start, end, blocked) or _overlaps(start, end, phrases) or fold(surface) in STOPWORDS
+                        or any(i <= k < j for k in verbs)
                         or (surface.isupper() and len(surface) <= 4)):  # acronyms: SANA, AFP
                     continue
                 before = text[max(0, start - 30):start]
@@ -379,14 +396,16 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _anchor(place: PlaceMention, mentions: Iterable[PlaceMention]) -> Place | None:
+def _anchor(text: str, place: PlaceMention, mentions: Iterable[PlaceMention]) -> Place | None:
     """The country a sentence locates a place in: that of the nearest country, region, or
     city big enough that its name is not ambiguous ("northwest of Donetsk city"); the
     nearest, because a capital elsewhere in the sentence often stands for a government
-    ("… that Moscow claimed")."""
+    ("… that Moscow claimed"); and never a capital or country that speaks or owns ("Moscow's
+    troops advance on Pokrovsk", "Moscow claimed the town of X"): that is its government."""
     anchors = [(min(abs(m.start - place.end), abs(place.start - m.end)), m.place.geonames_id, m.place)
                for m in mentions if m.place is not None and m.exact and (
-                   m.place.feature_code in (COUNTRY, REGION) or m.place.population >= 100_000)]
+                   m.place.feature_code in (COUNTRY, REGION) or m.place.population >= 100_000)
+               and not (m.place.feature_code in (CAPITAL, COUNTRY) and GOVERNMENT_AFTER.match(text, m.end))]
     return min(anchors)[2] if anchors else None
 
 
@@ -400,7 +419,7 @@ def _sentence_countries(text: str, places: list[PlaceMention], context: Context,
     out: list[PlaceMention] = []
     for p in places:
         start, end = next(((s, e) for s, e in spans if s <= p.start < e), (p.start, p.end))
-        anchor = _anchor(p, (q for q in places if q is not p and start <= q.start < end))
+        anchor = _anchor(text, p, (q for q in places if q is not p and start <= q.start < end))
         if p.place is None or p.place.feature_code in (COUNTRY, REGION) or anchor is None \
                 or p.place.country == anchor.country or p.place.population >= 100_000:
             out.append(p)
@@ -553,5 +572,6 @@ def _add_spacy_entity(builder: _Builder, surface: str, label: str, known: set[st
         builder.add(f"person:{fold(surface)}", surface, type="PERSON", name=surface)
     elif label == "ORG":
         builder.add(f"org:{fold(surface)}", surface, type="ORG", name=surface)
-    elif label in ("GPE", "LOC") and not (surface.isupper() and len(surface) <= 3):
+    elif label in ("GPE", "LOC") and not (surface.isupper() and len(surface) <= 3) \
+            and surface not in default_demonyms():  # "the eastern Ukrainian town of X": an adjective
         builder.add(f"place:{fold(surface)}", surface, type="PLACE", name=surface)

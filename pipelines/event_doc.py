@@ -132,6 +132,7 @@ class EventDoc:
             if e.country and e.type in ("PLACE", "ARMED_ACTOR"):
                 counts[e.country] = counts.get(e.country, 0) + e.count
         self.main_country = max(sorted(counts), key=lambda c: counts[c]) if counts else None
+        self.country_counts = counts
         # Places GeoNames lacks but the article calls a town ("the village of X", "X town").
         self.cued = {m.entity.id for i, s in enumerate(self.sentences) for m in self.places[i]
                      if m.entity.feature_code is None and _town_cue(s, m)}
@@ -147,11 +148,15 @@ class EventDoc:
                  if e.country and (e.feature_code in (COUNTRY, REGION) or e.type == "ARMED_ACTOR")}
         for i in range(index, max(-1, index - 3), -1):
             for code in (REGION, COUNTRY, None):
-                found = [(abs(m.start - pos) if i == index else 0, m.entity.country) for m in self.places[i]
+                # The nearest in its own sentence ("the village of X, north-west of Donetsk"); in
+                # a sentence before, the one the article names most ("a force formed by Nigeria,
+                # Chad, Cameroon and Niger" in a Nigerian story), not the first in the alphabet.
+                found = [(abs(m.start - pos) if i == index else 0, -self.country_counts.get(m.entity.country, 0),
+                          m.entity.country) for m in self.places[i]
                          if m.entity.country and (m.entity.feature_code == code or (code is None and m.populated))
                          and (not about or m.entity.country in about)]
                 if found:
-                    return min(found)[1]  # the nearest: "the village of X, north-west of Donetsk"
+                    return min(found)[2]
         return self.main_country
 
     def place_country(self, place: Entity | None, index: int) -> str | None:
@@ -159,7 +164,12 @@ class EventDoc:
             return place.country
         if place is None:
             return self.main_country
-        at = next((m.start for m in self.places[index] if m.entity.id == place.id), 0)
+        # A place GeoNames lacks is where the article first names it, with its locator ("the
+        # town of Farabougou in central Mali"), wherever a later sentence refers to it ("It is
+        # now controlled by the militants") or names it beside a neighbour ("Bunagana town …
+        # from the Congo-Uganda border crossing"): one place, one country.
+        index, at = next(((i, m.start) for i in range(len(self.sentences)) for m in self.places[i]
+                          if m.entity.id == place.id), (index, 0))
         # "the Ukrainian town of Vuhledar": the adjective says where.
         demonym = DEMONYM_TOWN.search(self.sentences[index][max(0, at - 40):at])
         if demonym and demonym.group(1) in default_demonyms():
@@ -210,19 +220,25 @@ class EventDoc:
 
     def last_populated_before(self, index: int, pos: int, noun: str | None = None) -> Entity | None:
         """What "the town" refers to: the last place called a town ("the town of
-        X", "X town") in the last few sentences, else the last populated place."""
+        X", "X town") in the last few sentences, else the last populated place; never a
+        landmark ("the town, 180 km north of Bangui")."""
         fallback: Entity | None = None
         for i in range(index, max(-1, index - 4), -1):
             sentence = self.sentences[i]
             for m in reversed(self.places[i]):
                 if (i == index and m.end > pos) or not self.populated(m) or speaker(sentence, m) \
-                        or sentence[m.start:m.end].isupper():  # a dateline ("MOGADISHU –")
-                    continue
+                        or sentence[m.start:m.end].isupper() \
+                        or LANDMARK_BEFORE.search(sentence, max(0, m.start - 30), m.start):
+                    continue  # (upper case: a dateline, "MOGADISHU –")
                 fallback = fallback or m.entity
                 if noun and (re.search(rf"\b{noun}\s+of\s+$", sentence[max(0, m.start - 20):m.start], re.I)
                              or re.match(rf"^\s+{noun}\b", sentence[m.end:m.end + 10], re.I)):
                     return m.entity
         return fallback
+
+
+# A place named as a landmark, not the place meant: "north-west of X", "km south of the X".
+LANDMARK_BEFORE = re.compile(r"\b(?:north|south|east|west)[\w-]*\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 # What follows a country that is the subject of a capture: its forces, or it speaking of

@@ -1,0 +1,88 @@
+"""Place and actor rules of the ninth pass, written against the errors of the sixth batch
+(retired to development when a seventh batch became the held-out set), checked on sentences
+written for these tests: other towns, other conflicts, and the trap each rule could fall into.
+The names Mbweruka, Ngorobi, Ruhondo and Wadhaye are made up (GeoNames has none of them)."""
+
+from __future__ import annotations
+
+from pipelines.taxonomy import GOV_REGAINS, NSA_OVERTAKES
+from tests.fixtures.nlp.articles import tagged
+from tests.fixtures.nlp.articles import town_capture_alerts as alerts
+
+
+def places(text: str, title: str = "") -> dict[str, str | None]:
+    """Each place entity of the article, by the name it was resolved to: its country."""
+    return {e.name: e.country for e in tagged(text, title=title).entities if e.type == "PLACE"}
+
+
+def test_a_town_geonames_lacks_is_in_the_country_where_the_article_first_names_it() -> None:
+    # The capture sentence names a neighbour (Uganda); the town was placed a sentence before.
+    text = ("Fighting raged around the town of Mbweruka in Congo's North Kivu province on Monday. "
+            "M23 rebels seized Mbweruka town on Tuesday, a Red Cross worker said from the Uganda border.")
+    [event] = alerts(text)
+    assert (event.location, event.country_code, event.sub_event_type) == ("Mbweruka", "CD", NSA_OVERTAKES)
+
+
+def test_a_town_only_referred_to_is_where_it_was_named() -> None:
+    text = ("Hundreds have fled the town of Wadhaye in central Somalia since Sunday. "
+            "It is now controlled by al-Shabaab fighters, who Kenya's army says came from Ethiopia.")
+    [event] = alerts(text)
+    assert (event.location, event.country_code) == ("Wadhaye", "SO")
+
+
+def test_among_countries_of_an_earlier_sentence_the_one_the_article_is_about_wins() -> None:
+    # Not the first in the alphabet (Cameroon) of a list of partners.
+    text = ("Nigeria's army has fought Boko Haram with a force formed by Nigeria, Chad, Cameroon and Niger. "
+            "The Nigerian army said on Sunday it had retaken Ngorobi from the militants.")
+    [event] = alerts(text)
+    assert (event.location, event.country_code, event.sub_event_type) == ("Ngorobi", "NG", GOV_REGAINS)
+
+
+def test_a_capital_or_country_standing_for_its_government_does_not_place_a_town() -> None:
+    text = ("Russian forces pressed on in eastern Ukraine's Donetsk region on Tuesday. "
+            "Moscow's troops advanced closer to the key logistics hub of Pokrovsk, the ministry said.")
+    assert places(text)["Pokrovsk"] == "UA"  # not Engels, once called Pokrovsk, in Russia
+    # Where a country's possessive locates, it still places: "Ukraine's eastern Donetsk region".
+    assert places("Fighting went on near Pokrovsk in Ukraine's eastern Donetsk region.")["Pokrovsk"] == "UA"
+
+
+def test_a_nationality_is_no_place_even_where_the_model_calls_it_one() -> None:
+    text = ("Russia's defence ministry said on Tuesday that its forces had captured the eastern Ukrainian "
+            "town of Selydove as Moscow's troops advanced in the Donetsk region.")
+    assert "Ukrainian" not in places(text)
+    assert {e.location for e in alerts(text)} == {"Selydove"}
+
+
+def test_a_capture_verb_in_a_title_case_headline_names_no_town() -> None:
+    title = "Rebels Seize Town North of Bangui, Population Flees"
+    text = ("Seleka fighters surrounded the town of Sibut, 180 kilometres north of Bangui, on Wednesday night. "
+            "The fighters took full control of the town on Thursday, a police source said.")
+    assert "Seize" not in places(text, title=title)
+    assert "Key" not in places("Somali troops said they had entered Bulo Burde.",
+                               title="Troops Recapture Key Town From Al-Shabaab")
+
+
+def test_the_town_is_never_a_landmark_it_is_located_by() -> None:
+    text = ("Seleka fighters surrounded Sibut on Wednesday night, sending residents of the town about 180 "
+            "kilometres north of Bangui fleeing. The fighters took full control of the town on Thursday.")
+    assert {e.location for e in alerts(text)} == {"Sibut"}
+
+
+def test_a_name_right_after_a_town_noun_or_called_a_town_after_it_is_a_town() -> None:
+    [event] = alerts("Somali forces recaptured the strategic town Ruhondo from al-Shabaab on Wednesday.")
+    assert (event.location, event.sub_event_type) == ("Ruhondo", GOV_REGAINS)
+    [event] = alerts('"Somali forces took over Ngorobi, which is a big town," the spokesman said on Wednesday.')
+    assert event.location == "Ngorobi"
+    # A town noun before an ordinary capitalised word names nothing: days and months are no towns.
+    assert alerts("Rebels seized the town Monday, and nobody knows its name.") == []
+
+
+def test_a_states_forces_named_without_the_state_are_that_states() -> None:
+    [event] = alerts("Government security forces took full control of the village of Kabasalan in North "
+                     "Cotabato province of the Philippines on Saturday, a military official said.")
+    assert (event.actor1, event.sub_event_type) == ("Armed Forces of the Philippines", GOV_REGAINS)
+    [event] = alerts("Federal forces took control of the town of Dessie in Ethiopia's Amhara region from TPLF "
+                     "fighters, the government said.")
+    assert (event.actor1, event.sub_event_type) == ("Ethiopian National Defense Force", GOV_REGAINS)
+    [event] = alerts("Ethiopian defence forces took control of the town of Humera, officials said.")
+    assert event.actor1 == "Ethiopian National Defense Force"
