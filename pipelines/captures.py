@@ -17,6 +17,7 @@ from pipelines.entities import (
     IN_REGION_AFTER,
     LOCATED_AFTER,
     PASSIVE_AFTER,
+    default_demonyms,
 )
 from pipelines.event_doc import (
     LANDMARK_BEFORE,
@@ -102,6 +103,8 @@ NON_TERRITORY = re.compile(
     r"agency|stations?|newspapers?|offices?|buildings?|palace|parliament|compound|prison|jail|hospital|ground|"
     r"cathedral|church|mosque|temple|stadium|university)\b",
     re.IGNORECASE)
+# "in complete control of the city, except for certain areas": control of part of it.
+EXCEPT_AFTER = re.compile(r",?\s+(?:except|excepting|apart\s+from|save\s+for)\b", re.IGNORECASE)
 TARGET_STOP = re.compile(r"[.;:!?]|\s[-–—]\s|,\s+(?:as|while|which|who|where|after|before|when|killing|"
                          r"according|a\s+(?:military|security)|the\s+source|state\s+media|said|adding)\b")
 
@@ -612,6 +615,8 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
                     actor1 = doc.actor(speaker[0])
         if not targets:
             continue
+        if not passive and EXCEPT_AFTER.search(sentence, obj_start, obj_end + 12):
+            targets = [replace(t, populated=False) for t in targets]
         if actor1 is None and not passive:
             actor1 = doc.state_subject(index, verb.start())
         if actor1 is not None or ARMED_NOUN.search(sentence[:verb.start()]):
@@ -640,14 +645,55 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
     return drafts
 
 
+# "DeepState said the village was still under Kyiv's control", "remains in Ukrainian hands":
+# a side holds what a claim says the other took.
+# (Not a relative clause's antecedent: "the only mine in the region that remained under Ukrainian
+# control"; not a bare "still under ISIL control", the state a retake ended.)
+STILL_HELD = re.compile(r"(?<!that\s)(?<!which\s)\b(?:remains?|remained|(?:is|was|are|were)\s+still)\s+(?:firmly\s+|fully\s+)?"
+                        r"(?:under|in)\s+(?:full\s+)?(?:the\s+)?(?P<holder>(?:[\w-]+(?:['’]s)?\s+){1,2}?)"
+                        r"(?:control|hands)\b", re.IGNORECASE)
+
+
+def _holders(doc: EventDoc, index: int, start: int, end: int) -> tuple[set[str], set[str]]:
+    """Who a "still under X control" phrase says holds: actor ids, and countries whose own
+    forces are meant ("Kyiv's", "Ukrainian")."""
+    actors = {m.entity.id for m in doc.actors[index] if start <= m.start < end}
+    countries = {m.entity.country for m in doc.places[index]
+                 if start <= m.start < end and m.entity.country and m.entity.feature_code in (CAPITAL, COUNTRY)}
+    countries |= {code for word, code in default_demonyms().items()
+                  if re.search(rf"\b{re.escape(word)}\b", doc.sentences[index][start:end])}
+    return actors, countries
+
+
+def _held_by_other(d: Draft, held: tuple[set[str], set[str]]) -> bool:
+    actors, countries = held
+    captor = d.actor1
+    if captor is None:
+        return True
+    return captor.entity_id not in actors and not (captor.is_state and captor.country in countries)
+
+
 def denied_everywhere(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
     """A capture the article reports as denied ("Ukraine denied that Soledar had fallen",
     "the claim was not true", "the towns had not fallen") is denied in every sentence that
-    mentions it: the claim the denial answers is usually told first, as if it were a fact."""
+    mentions it: the claim the denial answers is usually told first, as if it were a fact.
+    So is one another source says the other side still holds ("the village was still under
+    Kyiv's control"), unless that side is the captor itself."""
     denied = {d.target.place.id for d in drafts
               if d.modality == "denied" and d.target and d.target.place and d.target.named}
+    held: dict[str, tuple[set[str], set[str]]] = {}
     for i in doc.usable:
         sentence = doc.sentences[i]
+        still = STILL_HELD.search(sentence)
+        if still:
+            holders = _holders(doc, i, still.start("holder"), still.end("holder"))
+            if holders[0] or holders[1]:
+                named = [m.entity.id for m in doc.places[i] if doc.populated(m) and m.start < still.start()]
+                noun = re.search(r"\bthe\s+(town|city|village)\b", sentence[:still.start()], re.I)
+                if not named and noun:
+                    ref = doc.last_populated_before(i, still.start(), noun.group(1).lower())
+                    named = [ref.id] if ref else []
+                held.update((place_id, holders) for place_id in named)
         if DENIAL_STATEMENT.search(sentence) or DENIED.search(sentence) and re.search(r"\blost\s+control\b", sentence):
             named = [m.entity.id for m in doc.places[i] if doc.populated(m)]
             if not named and re.search(r"\bthe\s+(?:towns|villages|cities)\b", sentence, re.I):
@@ -659,7 +705,9 @@ def denied_everywhere(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:
                 named = [ref.id] if ref else []
             denied.update(named)
     return [replace(d, modality="denied", confidence=min(d.confidence, 0.5))
-            if d.target and d.target.place and d.target.place.id in denied else d for d in drafts]
+            if d.target and d.target.place and (d.target.place.id in denied or (
+                d.target.place.id in held and _held_by_other(d, held[d.target.place.id]))) else d
+            for d in drafts]
 
 
 def carry_captor(doc: EventDoc, drafts: list[Draft]) -> list[Draft]:

@@ -51,7 +51,8 @@ YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 DENIED = re.compile(r"\b(?:den(?:y|ies|ied|ial)|false|fabricat\w*|"
                     # "rejected Moscow's claim", "refuted the claim", "disputed the claims"
                     r"(?:rejected|dismissed|disputed|refuted|rebutted)\s+(?:the\s+|(?:these|those|such)\s+|"
-                    r"[\w-]+['’]s\s+)?claims?|(?:was|is|were|are)\s+[\"“‘']?(?:not\s+true|untrue|baseless|a\s+lie)|"
+                    r"[\w-]+['’]s\s+)?claims?|(?:was|is|were|are)\s+[\"“‘']?(?:not\s+true|untrue|baseless|"
+                    r"a\s+(?:total\s+|complete\s+|blatant\s+|outright\s+)?lie)|"
                     # "… had taken X, but Ukraine said its troops were still holding the town"
                     r"but\b[^.;]*\b(?:still\s+(?:holding|held|holds?|in\s+control|controls?|controlled)|"
                     r"remain(?:ed|s)?\s+in\s+(?:full\s+)?control))\b",

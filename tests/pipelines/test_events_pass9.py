@@ -86,3 +86,30 @@ def test_a_states_forces_named_without_the_state_are_that_states() -> None:
     assert (event.actor1, event.sub_event_type) == ("Ethiopian National Defense Force", GOV_REGAINS)
     [event] = alerts("Ethiopian defence forces took control of the town of Humera, officials said.")
     assert event.actor1 == "Ethiopian National Defense Force"
+
+
+def test_a_claim_another_source_says_the_other_side_still_holds_is_denied() -> None:
+    text = ("Russia's defence ministry said on Saturday its troops had seized the village of Petrivka in "
+            "Ukraine's Dnipropetrovsk region. An online battlefield map said the village was still under "
+            "Kyiv's control.")
+    assert alerts(text) == []
+    # The captor itself holding the town confirms the capture; it denies nothing.
+    [event] = alerts("M23 rebels seized the town of Mbweruka in Congo's North Kivu province on Monday. "
+                     "The town remains under M23 control, residents said.")
+    assert event.location == "Mbweruka"
+    # What a relative clause says still holds is its antecedent, not the town.
+    [event] = alerts("Russian forces captured the town of Selydove in Ukraine's Donetsk region, the ministry said. "
+                     "The town had the only coal mine in the region that remained under Ukrainian control.")
+    assert event.location == "Selydove"
+
+
+def test_a_claim_called_a_total_lie_is_denied() -> None:
+    text = ("Azerbaijan's president said his forces had captured the town of Hadrut. A spokesman for the "
+            "Armenian side said the claims of occupying Hadrut were a total lie.")
+    assert alerts(text) == []
+
+
+def test_control_of_a_city_except_some_areas_is_partial() -> None:
+    text = ("Philippine troops are in complete control of Marawi City, except for certain areas where "
+            "the militants continue to hold out, the military said on Monday.")
+    assert alerts(text) == []
