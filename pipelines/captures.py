@@ -205,7 +205,9 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
     places = [m for m in doc.places[index] if start <= m.start < end and not _dateline(sentence, m)
               and not (re.fullmatch(r"\s*In\s+", sentence[start:m.start]) and sentence[m.end:m.end + 1] == ",")
               # ("Afghanistan's third largest city of Herat": the country owns the head)
-              and not (m.entity.feature_code in (COUNTRY, REGION) and re.match(r"['’]s\s", sentence[m.end:m.end + 3]))
+              # ("Rakhine State's Pauktaw town": the region's own word before the possessive)
+              and not (m.entity.feature_code in (COUNTRY, REGION) and re.match(
+                  r"(?:\s+(?:State|Province|Region|Governorate|Oblast|District))?['’]s\s", sentence[m.end:m.end + 16]))
               # ("retook a Red Sea town from the Houthis": a place that describes the town)
               and not (re.search(r"\b(?:a|an)\s+$", sentence[max(0, m.start - 4):m.start])
                        and re.match(r"\s+(?:town|city|village|port)\b", sentence[m.end:m.end + 9], re.I))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pipelines.actors import Actor, default_actors
 from pipelines.entities import REGION_SUFFIX, TOWN_AFTER, default_demonyms, full_text
-from pipelines.gazetteer import COUNTRY, REGION
+from pipelines.gazetteer import CAPITAL, COUNTRY, REGION
 from pipelines.text import split_sentences
 from schemas.models import Article, Entity
 
@@ -198,7 +198,7 @@ class EventDoc:
         has recaptured", "Russia's forces took", "the country's forces have recaptured"."""
         sentence = self.sentences[index]
         for m in self.places[index]:
-            if m.entity.feature_code == COUNTRY and m.end <= end and STATE_SUBJECT.match(sentence[m.end:end]):
+            if m.entity.feature_code in (COUNTRY, CAPITAL) and m.end <= end and STATE_SUBJECT.match(sentence[m.end:end]):
                 return self.dictionary.state_forces(m.entity.country)
         if re.search(r"\bthe\s+country['’]s\s+(?:own\s+)?(?:forces|army|troops|military)\b", sentence[:end], re.I):
             return self.dictionary.state_forces(self.main_country)
@@ -247,7 +247,10 @@ STATE_SUBJECT = re.compile(r"^(?:['’]s\s+(?:own\s+)?(?:forces|army|troops|mili
                            # "Russia on Sunday said it had", "Russia's defence ministry said its forces"
                            r"(?:['’]s\s+(?:defen[cs]e\s+ministry|military|government))?\s+(?:(?:on\s+)?\w+day\s+)?"
                            r"(?:says|said|claims|claimed|announced)\s+(?:(?:on\s+)?\w+day\s+)?(?:that\s+)?"
-                           r"(?:it|its\s+(?:forces|troops|army)))\b",
+                           r"(?:it|its\s+(?:forces|troops|army)))\b|"
+                           # "Russia claimed the capture of the town" (the text up to the noun "capture")
+                           r"^\s+(?:(?:on\s+)?\w+day\s+)?(?:claimed|claims|announced|announces|hailed|hails)\s+"
+                           r"(?:the\s+)?$",
                            re.IGNORECASE)
 
 

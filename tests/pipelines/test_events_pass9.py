@@ -113,3 +113,17 @@ def test_control_of_a_city_except_some_areas_is_partial() -> None:
     text = ("Philippine troops are in complete control of Marawi City, except for certain areas where "
             "the militants continue to hold out, the military said on Monday.")
     assert alerts(text) == []
+
+
+def test_a_regions_possessive_with_its_own_word_owns_the_town() -> None:
+    [event] = alerts("Fighting raged across Rakhine State in western Myanmar on Tuesday. The Arakan Army took "
+                     "complete control of Rakhine State's Pauktaw town on Wednesday, residents said.")
+    assert (event.location, event.actor1) == ("Pauktaw", "Arakan Army")
+
+
+def test_a_state_claiming_the_capture_is_its_forces() -> None:
+    [event] = alerts("Russia claimed the capture of the Ukrainian town of Avdiivka on Saturday after Ukraine "
+                     "withdrew its troops.")
+    assert (event.actor1, event.modality) == ("Military Forces of Russia", "claimed")
+    [event] = alerts("Islamist terror groups in Mali have seized the town of Diabaly, the French minister said.")
+    assert event.actor1 == "Islamist armed groups (unidentified)"
