@@ -279,10 +279,11 @@ def _describe_target(doc: EventDoc, index: int, start: int, end: int) -> tuple[l
     rest = sentence[noun.end():end]
     named = [p for p in places if p.start >= noun.end()]
     # ("the town of X", "towns including A and B", "the strategic town X")
-    if named and re.match(r"^\s+(?:(?:of|include[sd]?|including|such\s+as)\s+)?$", sentence[noun.end():named[0].start]):
+    if named and re.match(r"^\s+(?:(?:or|and)\s+(?:towns|villages|cities)\s+)?(?:(?:of|include[sd]?|including|"
+                          r"such\s+as)\s+)?[“\"‘]?$", sentence[noun.end():named[0].start]):
         targets = [named[0]]
         for prev, nxt in zip(named, named[1:]):
-            if re.fullmatch(r"\s*(?:,|and|,\s*and|as\s+well\s+as)\s*", sentence[prev.end:nxt.start]):
+            if re.fullmatch(r"[”\"’]?\s*(?:,|and|,\s*and|as\s+well\s+as)\s*[“\"‘]?", sentence[prev.end:nxt.start]):
                 targets.append(nxt)
             else:
                 break

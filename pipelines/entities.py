@@ -75,7 +75,7 @@ PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near
 UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of|"
                          r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as)|"
                          # "recaptured the small, but strategic town Wabho" (the noun, then the name)
-                         r"(?<=[a-z]\s)(?:town|village|hamlet|settlement))\s+$", re.IGNORECASE)
+                         r"(?<=[a-z]\s)(?:town|village|hamlet|settlement))\s+[“\"‘]?$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
 # "X, in Lower Shabelle, is about 50 km from Y": a place, and in events.py the town a
@@ -108,7 +108,7 @@ PLURAL_AFTER = re.compile(rf"^(?:\s*,\s*{_LIST_ITEM})*(?:\s*,?\s+and\s+{_LIST_IT
                           r"\s+(?:of|in|near|around)\b")
 LIST_ITEM_BEFORE = re.compile(r"(?:,|\band)\s*$")
 PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localities)\s+"
-                        r"(?:of|include[sd]?|including|such\s+as)\s+$", re.IGNORECASE)
+                        r"(?:of|include[sd]?|including|such\s+as)\s+[“\"‘]?$", re.IGNORECASE)
 # Weaker cues, for a name GeoNames lacks: the object of a capture verb ("rebels seized X
 # on Sunday"), or its passive subject ("X was captured by", "X fell to"). spaCy may veto
 # these (a person or an organisation), never the town cues above.
@@ -285,6 +285,9 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 region = bool(REGION_SUFFIX.match(text[end:end + 20]))
                 match = gazetteer.resolve(surface, context, region=region,
                                           cue=bool(PLACE_CUE.search(before)))
+                if match is not None and context.countries and match.place.country not in context.countries \
+                        and VILLAGE_CUE.search(before):
+                    match = None  # 'the villages of "Arish"' in Karabakh: not the Egyptian city
                 if match is not None:
                     hit = PlaceMention(start, end, surface, match.place, match.exact)
                 elif fold(text[tokens[i][0]:tokens[i][1]]) in STOPWORDS:
@@ -318,12 +321,50 @@ def find_places(text: str, context: Context, gazetteer: Gazetteer,
                 i = next((k for k, t in enumerate(tokens) if t[0] >= hit.end), len(tokens))
             else:
                 i += 1
+    found = _list_mates(text, runs, found, blocked)
     # A name the article calls a region ("the Sangaing region") is that region wherever
     # it stands alone, not a town whose spelling is close ("Sangaing has been …").
     regions = {fold(text[r.start():r.end()]) for r in runs if REGION_SUFFIX.match(text[r.end():r.end() + 20])}
     found = [p for p in found if p.exact or p.place is None or p.place.feature_code == REGION
              or fold(p.surface) not in regions]
     return sorted(found, key=lambda p: p.start)
+
+
+# What the text calls a village is no city abroad.
+VILLAGE_CUE = re.compile(r"\b(?:villages?|hamlets?)\s+(?:of\s+)?[“\"‘]?$", re.IGNORECASE)
+# Between two items of a list: "A, B", "A and B", "A, and B" (quoted items too: '“A”, “B”').
+_LIST_GAP = re.compile(r"[”\"’]?(?:\s*,\s*(?:and\s+)?|\s+and\s+)[“\"‘]?")
+_TOWN_CODES = frozenset({"PPL", "PPLA", "PPLC"})
+
+
+def _list_mates(text: str, runs: list[re.Match[str]], found: list[PlaceMention],
+                blocked: Iterable[tuple[int, int]]) -> list[PlaceMention]:
+    """In a list of two or more towns, the other names are towns too, though GeoNames lacks
+    them: "Sorman, Sabratha, Al-Ajilat, Al-Jamail, Al-Essa, Regdaline and Zelton have been
+    recaptured". (Two towns, so that "in Aleppo, Assad said" makes no list.)"""
+    by_start = {p.start: p for p in found}
+    blocked = list(blocked)
+    chain: list[re.Match[str]] = []
+    chains: list[list[re.Match[str]]] = []
+    for run in runs:
+        if chain and _LIST_GAP.fullmatch(text, chain[-1].end(), run.start()):
+            chain.append(run)
+        else:
+            chain = [run]
+            chains.append(chain)
+    added: list[PlaceMention] = []
+    for chain in chains:
+        towns = sum(1 for r in chain if (p := by_start.get(r.start())) is not None and p.end == r.end()
+                    and (p.place is None or p.place.feature_code in _TOWN_CODES))
+        if len(chain) < 3 or towns < 2:
+            continue
+        for r in chain:
+            surface = r.group()
+            if r.start() in by_start or len(surface.split()) > 3 or fold(surface) in STOPWORDS \
+                    or _overlaps(r.start(), r.end(), blocked) or surface.isupper():
+                continue
+            added.append(PlaceMention(r.start(), r.end(), surface, None, False))
+    return sorted(found + added, key=lambda p: p.start) if added else found
 
 
 def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
@@ -334,7 +375,7 @@ def _listed_after(text: str, start: int, cue: re.Pattern[str]) -> bool:
     if not tail.endswith((",", " and", " as well as")):
         return False  # not a later list item (the cheap test first: most candidates fail it)
     # (a quoted list is a list: 'now control "A, B, C and D"')
-    window = window.replace('"', " ").replace("“", " ")
+    window = window.replace('"', " ").replace("“", " ").replace("”", " ")
     rest = LIST_REST.search(window)
     return rest is not None and bool(cue.search(window[:rest.start()] + " "))
 

@@ -230,7 +230,9 @@ class Gazetteer:
             return False  # "the Sangaing region": a misspelt region, not the town Sangyoung
         named_regions = {r for c, r in context.regions if c == self._countries[row]}
         admin1 = self._admin1[row]
-        return not ((named_regions and admin1 not in named_regions)
+        # (Nor in a country whose regions the article never names while it names another's:
+        # "Girnyk" near Donetsk is no Gornyak in Russia's Altai because Russia is the attacker.)
+        return not ((named_regions and admin1 not in named_regions) or (context.regions and not named_regions)
                     or (self._pop[row] < LOOSE_MIN_POPULATION and admin1 not in named_regions))
 
     def country_name(self, iso2: str) -> str | None:

@@ -127,3 +127,25 @@ def test_a_state_claiming_the_capture_is_its_forces() -> None:
     assert (event.actor1, event.modality) == ("Military Forces of Russia", "claimed")
     [event] = alerts("Islamist terror groups in Mali have seized the town of Diabaly, the French minister said.")
     assert event.actor1 == "Islamist armed groups (unidentified)"
+
+
+def test_in_a_list_of_towns_the_names_geonames_lacks_are_towns_too() -> None:
+    text = ("Sorman, Sabratha, Al-Ajilat, Ngorobi and Mbweruka have all been recaptured by GNA forces in "
+            "western Libya, the government said.")
+    assert {"Ngorobi", "Mbweruka"} <= {e.location for e in alerts(text)}
+    # A town beside a person is no list of towns.
+    assert "Haftar" not in places("In Sabratha, Haftar said his forces would return.")
+
+
+def test_quoted_names_after_a_village_cue_are_villages_and_no_city_abroad() -> None:
+    text = ("Azerbaijan's president said on Thursday his army had liberated the villages of \u201cArish\u201d "
+            "and \u201cWadhaye\u201d in the Fuzuli district.")
+    found = {(e.location, e.country_code) for e in alerts(text)}
+    assert found == {("Arish", "AZ"), ("Wadhaye", "AZ")}  # not al-Arish in Egypt
+
+
+def test_towns_or_villages_including_a_list_are_each_captured() -> None:
+    text = ("Syrian government forces recaptured several villages in Hama province on Saturday. State media "
+            "said the Syrian army had seized towns or villages including Mbweruka, Ngorobi and Wadhaye.")
+    assert {e.location for e in alerts(text)} == {"Mbweruka", "Ngorobi", "Wadhaye"}
+

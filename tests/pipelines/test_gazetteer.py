@@ -78,3 +78,12 @@ def test_a_loose_spelling_must_be_in_the_region_the_article_names() -> None:
     myanmar = Context(frozenset({"MM"}))
     assert default_gazetteer().resolve("Minbya", myanmar) is not None  # Minbu, a town in Magway
     assert default_gazetteer().resolve("Minbya", Context(myanmar.countries, frozenset({("MM", "Rakhine")}))) is None
+
+
+def test_a_loose_spelling_is_not_sought_in_a_country_whose_regions_the_article_never_names() -> None:
+    # A Ukrainian article names Donetsk and Russia (the attacker): "Girnyk" is no Gornyak in Russia.
+    context = Context(frozenset({"UA", "RU"}), frozenset({("UA", "Donetsk")}))
+    assert default_gazetteer().resolve("Girnyk", context, cue=True) is None
+    # Without a named region, a country in context still admits a loose spelling there.
+    match = default_gazetteer().resolve("Girnyk", Context(frozenset({"RU"})), cue=True)
+    assert match is not None and match.place.country == "RU"
