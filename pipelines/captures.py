@@ -643,9 +643,64 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
                 confidence -= 0.1
             if not target.named:
                 confidence -= 0.15
-            drafts.append(Draft(index, sentence, BATTLES, _capture_type(actor1, actor2, country), actor1, actor2,
+            captor = _government_beside(doc, index, actor1, country) or actor1
+            drafts.append(Draft(index, sentence, BATTLES, _capture_type(captor, actor2, country), captor, actor2,
                                 target, modality, round(max(confidence, 0.05), 2), retake=retake))
     return drafts
+
+
+# Forces of another state fighting beside a government: "Rwandan forces deployed to help
+# Mozambique's army", "Rwandan and Mozambican security forces", "French troops alongside
+# the Malian army".
+ALLIED = re.compile(r"\b(?:and|with|alongside|help(?:s|ed|ing)?|support(?:s|ed|ing)?|back(?:s|ed|ing)?|"
+                    r"shore\s+up|assist(?:s|ed|ing)?)\b", re.IGNORECASE)
+
+
+def _government_beside(doc: EventDoc, index: int, actor1: Actor | None, country: str | None) -> Actor | None:
+    """The place's own government forces, when the captor is another state's forces that
+    the sentence (or the one before) names as fighting beside them: the government regains
+    the town, its ally helps (ACLED's "Government regains territory")."""
+    if actor1 is None or not actor1.is_state or country is None or actor1.country == country:
+        return None
+    own = doc.dictionary.state_forces(country)
+    if own is None:
+        return None
+    demonyms = {w for w, c in default_demonyms().items() if c == actor1.country}
+    for i in (index, index - 1):
+        if i < 0:
+            continue
+        sentence = doc.sentences[i]
+        # The own forces: named ("Mozambican security forces") or as the country's ("Mozambique's army").
+        ours = [(m.start, m.end) for m in doc.actors[i] if m.entity.id == own.entity_id] + [
+            (m.start, m.end) for m in doc.places[i] if m.entity.feature_code == COUNTRY and m.entity.country == country
+            and re.match(r"['’]s\s+(?:own\s+)?(?:army|forces|troops|military|soldiers)\b", sentence[m.end:m.end + 20])]
+        foreign = [(m.start, m.end) for m in doc.actors[i] if m.entity.id == actor1.entity_id]
+        if any(abs(f[0] - o[0]) < 90 and ALLIED.search(sentence, min(f[1], o[1]), max(f[0], o[0]))
+               for f in foreign for o in ours):
+            return own
+        # "captured by Rwandan and Mozambican security forces": one noun for both.
+        if any((m := re.search(r"\b([\w-]+)\s+and\s+$", sentence[max(0, o[0] - 30):o[0]])) and m.group(1) in demonyms
+               for o in ours):
+            return own
+    return None
+    own = doc.dictionary.state_forces(country)
+    if own is None:
+        return None
+    for i in (index, index - 1):
+        if i < 0:
+            continue
+        sentence = doc.sentences[i]
+        foreign = [m for m in doc.actors[i] if m.entity.id == actor1.entity_id]
+        ours = [m for m in doc.actors[i] if m.entity.id == own.entity_id]
+        if any(ALLIED.search(sentence, min(f.end, o.end), max(f.start, o.start)) and abs(f.start - o.start) < 90
+               for f in foreign for o in ours):
+            return own
+        # "Rwandan and Mozambican security forces": one noun for both.
+        if any(re.search(r"\band\s+$", sentence[max(0, o.start - 30):o.start]) and
+               re.search(re.escape(actor1.name.split()[-1][:4]), sentence[max(0, o.start - 30):o.start], re.I) is None
+               and False for o in ours):
+            return own
+    return None
 
 
 # "DeepState said the village was still under Kyiv's control", "remains in Ukrainian hands":

@@ -149,3 +149,21 @@ def test_towns_or_villages_including_a_list_are_each_captured() -> None:
             "said the Syrian army had seized towns or villages including Mbweruka, Ngorobi and Wadhaye.")
     assert {e.location for e in alerts(text)} == {"Mbweruka", "Ngorobi", "Wadhaye"}
 
+
+
+def test_states_whose_forces_the_dictionary_lacked_are_named() -> None:
+    [event] = alerts("South Sudan's army has recaptured the town of Nasir from forces loyal to Riek Machar, "
+                     "residents said.")
+    assert (event.actor1, event.sub_event_type) == ("Military Forces of South Sudan", GOV_REGAINS)
+    [event] = alerts("Lebanese troops took control of the town of Arsal from militants on Monday.")
+    assert (event.actor1, event.sub_event_type) == ("Military Forces of Lebanon", GOV_REGAINS)
+
+
+def test_a_foreign_state_fighting_beside_a_government_helps_it_regain_the_town() -> None:
+    [event] = alerts("The port of Mocimboa da Praia in Mozambique has been captured by Rwandan and Mozambican "
+                     "security forces, the Rwandan army said.")
+    assert (event.actor1, event.sub_event_type) == ("Military Forces of Mozambique", GOV_REGAINS)
+    # Another state's forces fighting the government take the town from it.
+    [event] = alerts("Russian forces captured the village of Vuhledar in Ukraine's Donetsk region after "
+                     "Ukrainian troops withdrew, the ministry said.")
+    assert (event.actor1, event.sub_event_type) == ("Military Forces of Russia", NSA_OVERTAKES)
