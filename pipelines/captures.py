@@ -618,7 +618,7 @@ def captures(doc: EventDoc, index: int) -> list[Draft]:
                     actor1 = doc.actor(speaker[0])
         if not targets:
             continue
-        if not passive and EXCEPT_AFTER.search(sentence, obj_start, obj_end + 12):
+        if not passive and EXCEPT_AFTER.search(sentence, obj_start, obj_end):
             targets = [replace(t, populated=False) for t in targets]
         if actor1 is None and not passive:
             actor1 = doc.state_subject(index, verb.start())
@@ -681,24 +681,6 @@ def _government_beside(doc: EventDoc, index: int, actor1: Actor | None, country:
         # "captured by Rwandan and Mozambican security forces": one noun for both.
         if any((m := re.search(r"\b([\w-]+)\s+and\s+$", sentence[max(0, o[0] - 30):o[0]])) and m.group(1) in demonyms
                for o in ours):
-            return own
-    return None
-    own = doc.dictionary.state_forces(country)
-    if own is None:
-        return None
-    for i in (index, index - 1):
-        if i < 0:
-            continue
-        sentence = doc.sentences[i]
-        foreign = [m for m in doc.actors[i] if m.entity.id == actor1.entity_id]
-        ours = [m for m in doc.actors[i] if m.entity.id == own.entity_id]
-        if any(ALLIED.search(sentence, min(f.end, o.end), max(f.start, o.start)) and abs(f.start - o.start) < 90
-               for f in foreign for o in ours):
-            return own
-        # "Rwandan and Mozambican security forces": one noun for both.
-        if any(re.search(r"\band\s+$", sentence[max(0, o.start - 30):o.start]) and
-               re.search(re.escape(actor1.name.split()[-1][:4]), sentence[max(0, o.start - 30):o.start], re.I) is None
-               and False for o in ours):
             return own
     return None
 
