@@ -1,6 +1,7 @@
 """Place and actor rules of the ninth pass, written against the errors of the sixth batch
-(retired to development when a seventh batch became the held-out set), checked on sentences
-written for these tests: other towns, other conflicts, and the trap each rule could fall into.
+(retired to development when a seventh batch became the held-out set) and then of the seventh
+(retired when an eighth did), checked on sentences written for these tests: other towns, other
+conflicts, and the trap each rule could fall into.
 The names Mbweruka, Ngorobi, Ruhondo and Wadhaye are made up (GeoNames has none of them)."""
 
 from __future__ import annotations
