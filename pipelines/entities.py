@@ -335,6 +335,8 @@ VILLAGE_CUE = re.compile(r"\b(?:villages?|hamlets?)\s+(?:of\s+)?[“\"‘]?$", r
 # Between two items of a list: "A, B", "A and B", "A, and B" (quoted items too: '“A”, “B”').
 _LIST_GAP = re.compile(r"[”\"’]?(?:\s*,\s*(?:and\s+)?|\s+and\s+)[“\"‘]?")
 _TOWN_CODES = frozenset({"PPL", "PPLA", "PPLC"})
+_NOT_TOWNS_AFTER = re.compile(r"\s+(?:coasts|provinces|regions|states|districts|countries|rivers|mountains|"
+                              r"islands|oblasts|governorates)\b", re.IGNORECASE)
 
 
 def _list_mates(text: str, runs: list[re.Match[str]], found: list[PlaceMention],
@@ -356,13 +358,14 @@ def _list_mates(text: str, runs: list[re.Match[str]], found: list[PlaceMention],
     for chain in chains:
         towns = sum(1 for r in chain if (p := by_start.get(r.start())) is not None and p.end == r.end()
                     and (p.place is None or p.place.feature_code in _TOWN_CODES))
-        if len(chain) < 3 or towns < 2:
+        # (not a list of other things that a noun after it names: "the Gulf, Atlantic and Pacific coasts")
+        if len(chain) < 3 or towns < 2 or _NOT_TOWNS_AFTER.match(text, chain[-1].end()):
             continue
         for r in chain:
             surface = r.group()
             if r.start() in by_start or len(surface.split()) > 3 or fold(surface) in STOPWORDS \
-                    or _overlaps(r.start(), r.end(), blocked) or surface.isupper():
-                continue
+                    or _overlaps(r.start(), r.end(), blocked) or surface.isupper() or _POSSESSIVE.search(surface):
+                continue  # (a possessive is a person's: "Sirte, Gaddafi's birthplace")
             added.append(PlaceMention(r.start(), r.end(), surface, None, False))
     return sorted(found + added, key=lambda p: p.start) if added else found
 

@@ -134,8 +134,12 @@ def test_in_a_list_of_towns_the_names_geonames_lacks_are_towns_too() -> None:
     text = ("Sorman, Sabratha, Al-Ajilat, Ngorobi and Mbweruka have all been recaptured by GNA forces in "
             "western Libya, the government said.")
     assert {"Ngorobi", "Mbweruka"} <= {e.location for e in alerts(text)}
-    # A town beside a person is no list of towns.
+    # A town beside a person is no list of towns, nor is a possessive, nor a list a noun says is of
+    # something else.
     assert "Haftar" not in places("In Sabratha, Haftar said his forces would return.")
+    found = places("NTC forces pressed on at Bani Walid and Sirte, Gaddafi's birthplace, on Monday.")
+    assert not any(name.startswith("Gaddafi") for name in found)
+    assert "Gulf" not in places("The rail line links ports in Houston, Mobile, Gulf and Pacific coasts.")
 
 
 def test_quoted_names_after_a_village_cue_are_villages_and_no_city_abroad() -> None:
