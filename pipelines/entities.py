@@ -75,7 +75,9 @@ PLACE_CUE = re.compile(r"(?:\b(?:town|city|village|villages|towns|cities|in|near
 UNNAMED_CUE = re.compile(r"\b(?:(?:towns?|city|cities|villages?|hamlets?|settlements?|township)\s+of|"
                          r"(?:towns|cities|villages)\s+(?:include[sd]?|including|such\s+as)|"
                          # "recaptured the small, but strategic town Wabho" (the noun, then the name)
-                         r"(?<=[a-z]\s)(?:town|village|hamlet|settlement))\s+[“\"‘]?$", re.IGNORECASE)
+                         r"(?<=[a-z]\s)(?:town|village|hamlet|settlement)|"
+                         # the Philippines' villages and hamlets: "regained Barangays Upper Labas, …"
+                         r"barangays?|sitios?)\s+[“\"‘]?$", re.IGNORECASE)
 # A name GeoNames lacks is still a town when the text says so after it: "X, a village in
 # North Kivu", "X, a small town near", "X town", "X township".
 # "X, in Lower Shabelle, is about 50 km from Y": a place, and in events.py the town a
@@ -107,8 +109,8 @@ _PLURAL_TOWNS = r"\s+(?:villages|towns|hamlets|settlements)"
 PLURAL_AFTER = re.compile(rf"^(?:\s*,\s*{_LIST_ITEM})*(?:\s*,?\s+and\s+{_LIST_ITEM})?{_PLURAL_TOWNS}"
                           r"\s+(?:of|in|near|around)\b")
 LIST_ITEM_BEFORE = re.compile(r"(?:,|\band)\s*$")
-PLURAL_CUE = re.compile(r"\b(?:towns|villages|cities|hamlets|settlements|localities)\s+"
-                        r"(?:of|include[sd]?|including|such\s+as)\s+[“\"‘]?$", re.IGNORECASE)
+PLURAL_CUE = re.compile(r"\b(?:(?:towns|villages|cities|hamlets|settlements|localities)\s+"
+                        r"(?:of|include[sd]?|including|such\s+as)|barangays)\s+[“\"‘]?$", re.IGNORECASE)
 # Weaker cues, for a name GeoNames lacks: the object of a capture verb ("rebels seized X
 # on Sunday"), or its passive subject ("X was captured by", "X fell to"). spaCy may veto
 # these (a person or an organisation), never the town cues above.
@@ -154,7 +156,7 @@ Christian Muslim Jihadist More Read Watch Live Follow Share Most Many Some All S
 Another Every Each Any Other
 Key Strategic Major Important Vital Crucial Frontline Small Large Big Biggest Largest Main Second
 Third Fourth Fifth Ancient Historic Coastal Nearby Neighbouring Neighboring Remote Embattled Besieged
-Islam Sharia Muslims Christians
+Islam Sharia Muslims Christians Barangay Barangays Sitio
 """.split()) | {"middle east", "north africa", "middle east eye", "west africa", "east africa"}
 
 CONFLICT_KEYWORDS = re.compile(

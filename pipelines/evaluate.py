@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.actors import ActorDictionary, default_actors
+from pipelines.gazetteer import default_gazetteer
 from pipelines.taxonomy import CAPTURE_SUBTYPES, NEWS_MODALITIES
 from pipelines.text import fold, skeleton
 from schemas.models import Event
@@ -149,8 +150,18 @@ def _place_matches(event: Event, gold: GoldCapture) -> bool:
     return _same_place((gold.place, *gold.place_alt), gold.country, (event.location or "",), event.country_code)
 
 
+# A gold captor named as a country's forces: "Nigeria's military", "Mali's army".
+_COUNTRYS_FORCES = re.compile(r"^(?:the\s+)?(.+?)['’]s\s+(?:own\s+)?(?:armed\s+forces|army|military|forces|troops|"
+                              r"soldiers|government\s+forces)$", re.IGNORECASE)
+
+
 def _captor_ids(captor: str, country: str | None, actors: ActorDictionary) -> set[str]:
-    return {m.actor.entity_id for m in actors.find(captor, country)}
+    ids = {m.actor.entity_id for m in actors.find(captor, country)}
+    named = _COUNTRYS_FORCES.match(captor.strip())
+    if not ids and named:
+        state = actors.state_forces(default_gazetteer().exact_country(named.group(1)))
+        ids = {state.entity_id} if state else set()
+    return ids
 
 
 def _actor_matches(event: Event, gold: GoldCapture, actors: ActorDictionary) -> bool:

@@ -17,7 +17,7 @@ from schemas.models import Article, Entity
 
 DEMONYM_TOWN = re.compile(r"\b([A-Z][a-z]+)\s+(?:[a-z-]+\s+)?(?:town|city|village|township)\s+of\s+$")
 
-POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement|township|"
+POPULATED_NOUN = re.compile(r"\b(town|city|village|hamlet|settlement|township|barangay|"
                             r"(?:provincial|district|regional|state|administrative)\s+capital)(s)?\b", re.IGNORECASE)
 
 CAPTION = re.compile(r"\((?:[A-Z][\w ./-]*)\)\s*$")
@@ -124,8 +124,10 @@ class EventDoc:
         self._persons: dict[int, list[Mention]] = {}
         # "captured John Williams": a place's name inside a longer person's name, where the
         # tagger let the place stand because another sentence says "Williams" alone.
+        # ("Barangays Upper Labas", a person's to the model, is the town noun and the town.)
         self.places = [[m for m in _find_mentions(s, article.entities, {"PLACE"})
                         if not any(p.start <= m.start and m.end <= p.end and p.end - p.start > m.end - m.start
+                                   and not POPULATED_NOUN.match(s, p.start)
                                    for p in self.persons(i))] for i, s in enumerate(self.sentences)]
         counts: dict[str, int] = {}
         for e in article.entities:
@@ -190,8 +192,9 @@ class EventDoc:
         sentence = self.sentences[index]
         lead = re.match(r"\s*(?:the\s+)?", sentence[pos:])
         start = pos + (lead.end() if lead else 0)
+        # (nor a name the model took for a person's that opens with a town noun: "Barangays Upper Labas")
         return any(m.start == start and not POPULATED_NOUN.match(sentence[m.end:m.end + 20].lstrip())
-                   for m in self.persons(index))
+                   and not POPULATED_NOUN.match(sentence, m.start) for m in self.persons(index))
 
     def state_subject(self, index: int, end: int) -> Actor | None:
         """The forces of a country that speaks for itself before ``end``: "Ukraine says it

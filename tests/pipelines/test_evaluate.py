@@ -38,6 +38,16 @@ def test_an_alert_on_a_hard_negative_is_a_false_positive_and_listed():
     assert any(e.startswith("pos: alert FN") for e in report.errors)
 
 
+def test_a_gold_captor_named_as_a_countrys_forces_is_that_states_forces():
+    syrian_army = default_actors().find("Syrian army", "SY")[0].actor
+    found = event(location="As Sukhnah", actor1=syrian_army.name).model_copy(
+        update={"actor1_id": syrian_army.entity_id})
+    labels = [dict(GOLD[0], captures=[dict(GOLD[0]["captures"][0], captor=captor)])
+              for captor in ("Syria's army", "Iraq's army")]
+    right, wrong = (score(parse_gold([json.dumps(g)]), {"pos": Prediction((found,), alerted=True)}) for g in labels)
+    assert right.actor.tp == 1 and wrong.actor.tp == 0
+
+
 def test_a_gold_article_whose_text_was_not_read_is_listed_not_scored_as_a_miss():
     # Read, but nothing found: a miss. Not read at all (its text missing from the inputs): a gap.
     report = score(gold(), {"neg": Prediction((), alerted=False)}, read={"neg"})

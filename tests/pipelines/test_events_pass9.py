@@ -172,3 +172,10 @@ def test_a_foreign_state_fighting_beside_a_government_helps_it_regain_the_town()
     [event] = alerts("Russian forces captured the village of Vuhledar in Ukraine's Donetsk region after "
                      "Ukrainian troops withdrew, the ministry said.")
     assert (event.actor1, event.sub_event_type) == ("Military Forces of Russia", NSA_OVERTAKES)
+
+
+def test_a_philippine_barangay_is_a_village() -> None:
+    text = ("Philippine soldiers and police regained Barangay Ruhondo in Pikit town of North Cotabato on "
+            "Saturday, a military spokesman said.")
+    [event] = alerts(text)
+    assert (event.location, event.country_code, event.sub_event_type) == ("Ruhondo", "PH", GOV_REGAINS)
