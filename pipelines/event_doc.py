@@ -153,10 +153,14 @@ class EventDoc:
                 # The nearest in its own sentence ("the village of X, north-west of Donetsk"); in
                 # a sentence before, the one the article names most ("a force formed by Nigeria,
                 # Chad, Cameroon and Niger" in a Nigerian story), not the first in the alphabet.
+                # A country locates only as a place ("in eastern Ukraine", "Mali's"), not as an
+                # actor ("where Turkey maintains an observation post", "Russia said").
                 found = [(abs(m.start - pos) if i == index else 0, -self.country_counts.get(m.entity.country, 0),
                           m.entity.country) for m in self.places[i]
                          if m.entity.country and (m.entity.feature_code == code or (code is None and m.populated))
-                         and (not about or m.entity.country in about)]
+                         and (not about or m.entity.country in about)
+                         and not (code == COUNTRY and not LOCATIVE_BEFORE.search(self.sentences[i], 0, m.start)
+                                  and not re.match(r"['’]s\s", self.sentences[i][m.end:m.end + 3]))]
                 if found:
                     return min(found)[2]
         return self.main_country
@@ -240,6 +244,8 @@ class EventDoc:
         return fallback
 
 
+LOCATIVE_BEFORE = re.compile(r"\b(?:in|of|across|inside|within|throughout)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?$",
+                             re.IGNORECASE)
 # A place named as a landmark, not the place meant: "north-west of X", "km south of the X".
 LANDMARK_BEFORE = re.compile(r"\b(?:north|south|east|west)[\w-]*\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 

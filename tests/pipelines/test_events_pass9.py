@@ -179,3 +179,9 @@ def test_a_philippine_barangay_is_a_village() -> None:
             "Saturday, a military spokesman said.")
     [event] = alerts(text)
     assert (event.location, event.country_code, event.sub_event_type) == ("Ruhondo", "PH", GOV_REGAINS)
+
+
+def test_a_country_that_acts_in_the_sentence_does_not_locate_its_villages() -> None:
+    text = ("Syrian troops pushed through the north of Hama province on Friday. The army said its troops "
+            "seized the villages of Mbweruka and Ngorobi, where Turkey maintains an observation post.")
+    assert {(e.location, e.country_code) for e in alerts(text)} == {("Mbweruka", "SY"), ("Ngorobi", "SY")}
