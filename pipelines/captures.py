@@ -20,6 +20,7 @@ from pipelines.entities import (
     default_demonyms,
 )
 from pipelines.event_doc import (
+    COUNTRY_FORCES,
     LANDMARK_BEFORE,
     POPULATED_NOUN,
     Draft,
@@ -673,7 +674,7 @@ def _government_beside(doc: EventDoc, index: int, actor1: Actor | None, country:
         # The own forces: named ("Mozambican security forces") or as the country's ("Mozambique's army").
         ours = [(m.start, m.end) for m in doc.actors[i] if m.entity.id == own.entity_id] + [
             (m.start, m.end) for m in doc.places[i] if m.entity.feature_code == COUNTRY and m.entity.country == country
-            and re.match(r"['’]s\s+(?:own\s+)?(?:army|forces|troops|military|soldiers)\b", sentence[m.end:m.end + 20])]
+            and re.match(COUNTRY_FORCES, sentence[m.end:m.end + 20])]
         foreign = [(m.start, m.end) for m in doc.actors[i] if m.entity.id == actor1.entity_id]
         if any(abs(f[0] - o[0]) < 90 and ALLIED.search(sentence, min(f[1], o[1]), max(f[0], o[0]))
                for f in foreign for o in ours):

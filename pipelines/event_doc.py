@@ -252,7 +252,9 @@ LANDMARK_BEFORE = re.compile(r"\b(?:north|south|east|west)[\w-]*\s+of\s+(?:the\s
 
 # What follows a country that is the subject of a capture: its forces, or it speaking of
 # itself ("Ukraine says it has", "Russia claimed its troops").
-STATE_SUBJECT = re.compile(r"^(?:['’]s\s+(?:own\s+)?(?:forces|army|troops|military|soldiers)\b|"
+# A country's own forces after its name: "Russia's forces", "Mozambique's army".
+COUNTRY_FORCES = r"['’]s\s+(?:own\s+)?(?:forces|army|troops|military|soldiers)\b"
+STATE_SUBJECT = re.compile(r"^(?:" + COUNTRY_FORCES + r"|"
                            # "Russia on Sunday said it had", "Russia's defence ministry said its forces"
                            r"(?:['’]s\s+(?:defen[cs]e\s+ministry|military|government))?\s+(?:(?:on\s+)?\w+day\s+)?"
                            r"(?:says|said|claims|claimed|announced)\s+(?:(?:on\s+)?\w+day\s+)?(?:that\s+)?"
