@@ -32,7 +32,8 @@ import argparse
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 from pipelines.evaluate import GoldArticle, _place_matches, parse_gold
@@ -55,6 +56,7 @@ class Candidate:
     features: dict[str, float]
     label: bool
     rule_fires: bool  # the town-captured rule matches the event as the rules made it
+    sentence: str = ""
 
 
 def words(text: str) -> list[str]:
@@ -81,7 +83,7 @@ def features(article: Article, event: Event, places: int) -> dict[str, float]:
     }
     sentence = words(event.notes)
     f.update({f"w:{w}": 1.0 for w in sentence})
-    f.update({f"b:{a}_{b}": 1.0 for a, b in zip(sentence, sentence[1:])})
+    f.update({f"b:{a}_{b}": 1.0 for a, b in pairwise(sentence)})
     f.update({f"t:{w}": 1.0 for w in words(article.title or "")})
     start = article.text.find(event.notes[:40])
     f["lead"] = float(0 <= start < 300)
@@ -96,7 +98,7 @@ def candidates(batch: str, article_id: str, article: Article, events: Sequence[E
     places = len({e.location for e in found})
     return [Candidate(batch, article_id, features(article, e, places),
                       gold.capture and any(_place_matches(e, c) for c in gold.captures),
-                      bool(match_event(rules, e)))
+                      bool(match_event(rules, e)), e.notes)
             for e in found]
 
 
@@ -151,6 +153,17 @@ def cross_validate(gold: dict[str, list[GoldArticle]], rows: Sequence[Candidate]
     return total, folds
 
 
+def with_embeddings(rows: Sequence[Candidate], model_dir: Path) -> list[Candidate]:
+    """The candidates with a pre-trained sentence encoder's reading of their sentence: does a
+    model that has seen much more English than 500 articles tell the wordings apart?"""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    vectors = model.encode([r.sentence for r in rows], batch_size=32, normalize_embeddings=True)
+    return [replace(r, features={**r.features, **{f"e{i}": float(x) for i, x in enumerate(v)}})
+            for r, v in zip(rows, vectors)]
+
+
 def labelled_batches() -> list[tuple[str, Path, Path]]:
     """(name, gold, texts) of every batch whose texts are here."""
     out = []
@@ -173,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.learned_filter", description=__doc__.split("\n")[0])
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--thresholds", default="0,0.3,0.4,0.5,0.6")
+    parser.add_argument("--sentence-model", type=Path, metavar="DIR",
+                        help="a sentence-transformers model folder: its embedding of each candidate's "
+                             "sentence is added to the features (needs sentence-transformers)")
     args = parser.parse_args(argv)
     thresholds = [float(t) for t in args.thresholds.split(",")]
     if 0.0 not in thresholds:
@@ -194,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, article in read:
             article = article.model_copy(update={"entities": tag_entities(article)})
             rows.extend(candidates(name, label.id, article, extract_events(article), label, rules))
+    if args.sentence_model:
+        rows = with_embeddings(rows, args.sentence_model)
     total, folds = cross_validate(gold, rows, thresholds, args.C)
     print(f"batches={len(gold)} articles={sum(map(len, gold.values()))} candidates={len(rows)} "
           f"positive={sum(r.label for r in rows)} C={args.C}")
