@@ -66,3 +66,13 @@ def test_the_dockerfile_installs_the_package_and_runs_the_cli_as_a_non_root_user
     assert 'ENTRYPOINT ["newswatch"]' in dockerfile
     for copied in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, re.M):
         assert (DEPLOY.parent / copied).exists(), copied
+
+
+def test_the_image_runs_the_stream_job_on_prism_built_with_the_local_patches():
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    [version] = re.findall(r"prism\.sh (\S+)", dockerfile)
+    pinned = re.search(r'"apache-beam>=([\d.]+),<', (DEPLOY.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pinned and version.startswith(pinned.group(1)), "Prism is built for the Beam version pyproject pins"
+    assert "NEWSWATCH_PRISM=/usr/local/bin/prism" in dockerfile
+    assert "COPY --from=prism /usr/local/bin/prism /usr/local/bin/prism" in dockerfile
+    assert list((DEPLOY / "local" / "prism-patches").glob("*.patch")), "the patches the build applies"
