@@ -16,7 +16,9 @@ repeats.
 
 Timestamps and watermark: a record's event time is its Kafka timestamp, never
 earlier than the watermark already reported, so no record is ever late (a
-late record would be dropped by the windows downstream). The watermark is the
+late record would be dropped by the windows downstream). The checkpoint mark
+carries that watermark, so this holds across readers too: the runner rebuilds
+the reader from the mark at every checkpoint. The watermark is the
 slowest partition's: the minimum, over partitions with records still to emit,
 of the newest timestamp emitted from each; otherwise reading one partition's
 backlog first would restamp another partition's older records and split one
@@ -54,29 +56,33 @@ log = logging.getLogger(__name__)
 
 
 class KafkaCheckpointMark(CheckpointMark):
-    """Next offset to read per partition, and how many records were read so far."""
+    """Next offset to read per partition, how many records were read so far, and the
+    watermark the reader had reported (a resumed reader starts from it)."""
 
-    def __init__(self, positions: dict[int, int], read: int = 0) -> None:
+    def __init__(self, positions: dict[int, int], read: int = 0, watermark: Timestamp = MIN_TIMESTAMP) -> None:
         self.positions = dict(positions)
         self.read = read
+        self.watermark = watermark
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, KafkaCheckpointMark)
-                and (self.positions, self.read) == (other.positions, other.read))
+                and (self.positions, self.read, self.watermark) == (other.positions, other.read, other.watermark))
 
     def __repr__(self) -> str:
-        return f"KafkaCheckpointMark({self.positions}, read={self.read})"
+        return f"KafkaCheckpointMark({self.positions}, read={self.read}, watermark={self.watermark})"
 
 
 class _MarkCoder(coders.Coder):
     """JSON with sorted keys: deterministic bytes, readable in a debugger."""
 
     def encode(self, value: KafkaCheckpointMark) -> bytes:
-        return json.dumps({"positions": sorted(value.positions.items()), "read": value.read}).encode()
+        return json.dumps({"positions": sorted(value.positions.items()), "read": value.read,
+                           "watermark": value.watermark.micros}).encode()
 
     def decode(self, encoded: bytes) -> KafkaCheckpointMark:
         data = json.loads(encoded)
-        return KafkaCheckpointMark({int(p): int(o) for p, o in data["positions"]}, int(data["read"]))
+        watermark = Timestamp(micros=data["watermark"]) if "watermark" in data else MIN_TIMESTAMP
+        return KafkaCheckpointMark({int(p): int(o) for p, o in data["positions"]}, int(data["read"]), watermark)
 
     def is_deterministic(self) -> bool:
         return True
@@ -115,7 +121,11 @@ class KafkaReader(UnboundedReader):
         self.buffer: deque[KafkaRecord] = deque()
         self.current: KafkaRecord | None = None
         self.current_ts = MIN_TIMESTAMP
-        self.watermark = MIN_TIMESTAMP
+        # A resumed reader goes on from the watermark its predecessor reported: from
+        # MIN_TIMESTAMP it would stamp a record at its Kafka time, and a record a
+        # producer held through a broker outage is older than windows the runner has
+        # already closed, so it was dropped as late (and its offset never committed).
+        self.watermark = mark.watermark if mark else MIN_TIMESTAMP
         # Newest timestamp emitted per partition: the watermark is the slowest
         # partition's, so reading one partition's backlog ahead of another's
         # never pushes the other's records past the watermark.
@@ -187,7 +197,7 @@ class KafkaReader(UnboundedReader):
 
     def get_checkpoint_mark(self) -> KafkaCheckpointMark:
         # Records polled but not yet emitted are not covered: they are re-read.
-        return KafkaCheckpointMark(self.positions, self.read)
+        return KafkaCheckpointMark(self.positions, self.read, self.watermark)
 
     def close(self) -> None:
         if self.client is not None:
