@@ -229,6 +229,8 @@ class Service:
         with ThreadPoolExecutor(1, thread_name_prefix="newswatch-pipeline") as pipeline:
             try:
                 while not self.stopping.is_set():
+                    if analysing is not None and analysing.done():
+                        settle()  # a round that failed stops the service before the next read
                     if self.ahead is not None and self.ahead.pool is None:
                         settle()  # helpers are forked (``poll``) only while no pipeline runs
                     with self._in_flight_lock:

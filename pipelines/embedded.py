@@ -237,6 +237,8 @@ class TagAhead:
         """A new generation: the service calls it as a round's reading starts; what is
         submitted from now on belongs to that round."""
         with self.lock:
+            live = {s.generation for s in self.pending.values()}
+            self.started &= live  # a round that read nothing is never started nor finished
             self.generations += 1
             self.generation = self.generations
             return self.generation

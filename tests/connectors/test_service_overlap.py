@@ -107,20 +107,27 @@ def test_a_round_that_fails_leaves_its_entries_and_the_next_rounds_unseen(server
     svc = service(tmp_path, feed, helpers=0)
     run, calls = embedded.run, []
 
-    def failing_run(*args, **kwargs):
+    ahead_keys: list[str] = []
+
+    def failing_run(raw, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("the pipeline broke")
-        return run(*args, **kwargs)
+        ahead_keys.extend(r.doc_id for r in raw)
+        return run(raw, *args, **kwargs)
 
     monkeypatch.setattr(embedded, "run", failing_run)
     with pytest.raises(RuntimeError, match="the pipeline broke"):
         run_rounds(svc, 3)
-    # Round 1 was stored; round 2 failed and round 3 had been read meanwhile: neither is seen,
-    # and the feed kept its validators, so a restart reads their three entries again.
+    # Round 1 was stored; round 2 failed, and what was read meanwhile is not seen either:
+    # at its next poll the restarted service reads the last three entries, once.
+    assert [svc.store.is_seen(k) for k in ahead_keys] == [True, True]
     restarted = service(tmp_path, feed, helpers=0)
+    restarted.ops.ingest.due_in([feed], 0)
     monkeypatch.setattr(embedded, "run", run)
-    assert [len(keys) for keys, _, _ in run_rounds(restarted, 2)] == [2, 1]
+    again = run_rounds(restarted, 2)
+    assert [len(keys) for keys, _, _ in again] == [2, 1]
+    assert not {k for keys, _, _ in again for k in keys} & set(ahead_keys)
 
 
 def test_a_stop_while_the_next_round_is_read_finishes_both_rounds(server, tmp_path, monkeypatch):
