@@ -10,7 +10,10 @@ What is remembered, and when (so a restart neither repeats nor misses):
   conditional GET returns the feed again and any entry that was not stored
   (a failed page, a crash, a SIGTERM before its page was read) comes back.
   Cost: one extra full GET after each change;
-- entries are marked seen by the service after the round is stored.
+- entries are marked seen by the service after the round is stored. While a round
+  is being analysed the next one may already be read (``Service.rounds``): its
+  entries are passed as ``in_flight``, not read again, and a feed listing any of
+  them keeps its validators, as if they were new, until they are marked seen.
 
 Stopping: once ``stop`` is set, queued work is dropped (those entries are not
 marked seen, and their feed is made due at once, so the next run reads them)
@@ -25,7 +28,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -131,7 +134,10 @@ class Ingest:
     def seconds_until_due(self, feeds: Sequence[str]) -> float:
         return seconds_until_due(self.schedules(feeds), datetime.now(UTC), self.policy.max_interval)
 
-    def collect(self, feeds: Sequence[str]) -> Collected:
+    def collect(self, feeds: Sequence[str], in_flight: Container[str] = frozenset()) -> Collected:
+        """A round: due feeds polled, pushed entries taken, new entries' pages read.
+        ``in_flight``: doc ids read by an earlier round not yet marked seen (being
+        analysed); they are left out, and their feeds keep their validators."""
         now = datetime.now(UTC)
         schedules = self.schedules(feeds)
         due = [s for s in schedules if s.due(now)]
@@ -144,7 +150,7 @@ class Ingest:
 
         entries: list[tuple[FeedEntry, str]] = []
         failures: list[Failure] = []
-        polls = [(s, self._pool.submit(self._poll, s)) for s in due]
+        polls = [(s, self._pool.submit(self._poll, s, in_flight)) for s in due]
         for _schedule, future in polls:
             result = future.result()
             if result is None:
@@ -154,7 +160,8 @@ class Ingest:
             entries += [(e, result.feed_url) for e in result.entries]
         seen = SeenInStore(self.store)
         for push in pushed:
-            entries += [(e, push.topic) for e in push.entries if e.doc_id not in seen]
+            entries += [(e, push.topic) for e in push.entries
+                        if e.doc_id not in seen and e.doc_id not in in_flight]
         self.metrics.feeds_failing.set(sum(s.failing for s in self.schedules(feeds)))
 
         unique: dict[str, tuple[FeedEntry, str]] = {}
@@ -200,7 +207,7 @@ class Ingest:
             if schedule is not None:
                 self.store.put_schedule(replace(schedule, next_poll=when))
 
-    def _poll(self, schedule: Schedule) -> PollResult | None:
+    def _poll(self, schedule: Schedule, in_flight: Container[str] = frozenset()) -> PollResult | None:
         if self.stop.is_set():
             return None
         url = schedule.url
@@ -213,6 +220,11 @@ class Ingest:
                 log.exception("feed %s: unexpected error while polling", url)
                 result = PollResult(url, False, (), state.etag, state.last_modified, Failure(
                     input=url, step="parse", reason=f"unexpected {type(exc).__name__}: {exc}"))
+        # Entries an earlier round is analysing: not read again, and the schedule treats
+        # them as seen (as it would once that round is stored), but the validators are
+        # kept until they are marked seen (a crash meanwhile must not lose them).
+        unstored = bool(result.entries)
+        result = replace(result, entries=tuple(e for e in result.entries if e.doc_id not in in_flight))
         now = datetime.now(UTC)
         with self._rng_lock:
             if result.failure:
@@ -226,10 +238,10 @@ class Ingest:
             state = replace(state, last_polled=now.isoformat(), last_error=result.failure.reason,
                             consecutive_failures=state.consecutive_failures + 1)
             kind = "failed"
-        elif result.entries:
+        elif unstored:
             state = replace(state, last_polled=now.isoformat(), consecutive_failures=0,
                             last_error=None)  # validators kept: see the module docstring
-            kind = "new_entries"
+            kind = "new_entries" if result.entries else "no_new_entries"
         else:
             state = replace(state, etag=result.etag, last_modified=result.last_modified,
                             last_polled=now.isoformat(), consecutive_failures=0, last_error=None)

@@ -9,6 +9,15 @@ announce only those not stored before (console and ``out_dir/alerts.jsonl``)
 → mark the entries seen. Entries are marked seen only after their round has
 been stored, so a crash re-reads them (at-least-once) and the idempotent
 store keeps one copy. SIGTERM and SIGINT finish the current round, then stop.
+
+Two rounds in flight (embedded mode, ``embedded.overlap_rounds``): reading a
+round's pages and running its pipeline each leave one of two cores mostly idle
+(docs/benchmarks.md), so ``Service.rounds`` runs a round's pipeline, storing and
+announcing on a thread of its own while the next round's pages are read. The
+pipelines still run one at a time and in order, each round stores and marks
+its entries seen before the next one's pipeline starts, and the round being read
+leaves out the entries of the one being analysed (``Ingest.collect``'s
+``in_flight``). On SIGTERM both rounds finish, then the service stops.
 """
 
 from __future__ import annotations
@@ -19,7 +28,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -110,6 +122,17 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Ser
         raise ConfigError(f"{name}: {field}: {first['msg']}") from exc
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A round's reading: its new pages, the read failures, the doc ids to mark seen
+    once the round is stored, and when the reading started (``time.time()``)."""
+
+    raw: list[RawDocument]
+    failures: list[Failure]
+    keys: list[str]
+    started: float
+
+
 class Service:
     def __init__(self, config: ServiceConfig, beam_args: Sequence[str] = (), out=sys.stdout) -> None:
         from pipelines.rules import default_rules, load_rule_dir
@@ -120,6 +143,8 @@ class Service:
         self.store = Store(config.store or default_db())
         self.rules = load_rule_dir(config.rules) if config.rules else default_rules()
         self.stopping = threading.Event()
+        self._in_flight: set[str] = set()  # keys of a round read, not yet marked seen
+        self._in_flight_lock = threading.Lock()
         try:  # schedules, politeness, WebSub, metrics, the ops port: connectors/service_ops.py
             self.ops = ServiceOps(config, self.store, self.stopping)
         except ValueError as exc:
@@ -149,11 +174,7 @@ class Service:
             sender = threading.Thread(target=self._deliver, name="notifier", daemon=True)
             sender.start()
         with Fetcher(settings) as fetcher, self.ops.running():
-            while not self.stopping.is_set():
-                self.round(fetcher)
-                if once:
-                    break
-                self.ops.sleep()  # until a feed is due, a hub pushes, or SIGTERM
+            self.rounds(fetcher, 1 if once else None)
         if once and self.notifier:
             self.notifier.drain()
         if sender:
@@ -177,20 +198,98 @@ class Service:
         except OutboxLocked as exc:
             log.warning("%s; leaving delivery to it", exc)
 
-    def poll(self, fetcher: Fetcher) -> tuple[list[RawDocument], list[Failure], list[str]]:
-        """Due feeds and pushed entries, their new pages read (connectors/ingest.py)."""
+    def rounds(self, fetcher: Fetcher, count: int | None = None,
+               on_round: Callable[[Batch, list[Alert]], None] | None = None) -> None:
+        """Polling rounds until stopped (or ``count`` of them), each after waiting until a
+        feed is due. In the embedded mode with ``embedded.overlap_rounds``, a round's
+        analysis (``process``) runs on the thread "newswatch-pipeline" while the next
+        round is read here; ``on_round(batch, alerts)`` is called there as each round is
+        done. Returns once every round read has been processed."""
+        if self.config.kafka is not None or not self.config.embedded.overlap_rounds:
+            done = 0
+            while not self.stopping.is_set():
+                batch = self.read(fetcher)
+                alerts = self._publish_batch(batch) if self.config.kafka is not None else self.process(batch)
+                if on_round is not None:
+                    on_round(batch, alerts)
+                done += 1
+                if count is not None and done >= count:
+                    break
+                self.ops.sleep()  # until a feed is due, a hub pushes, or SIGTERM
+            return
+        done = 0
+        analysing: Future | None = None  # the round in its pipeline, on the other thread
+
+        def settle() -> None:  # wait for it; its error stops the service
+            nonlocal analysing
+            previous, analysing = analysing, None
+            if previous is not None:
+                previous.result()
+
+        with ThreadPoolExecutor(1, thread_name_prefix="newswatch-pipeline") as pipeline:
+            try:
+                while not self.stopping.is_set():
+                    if analysing is not None and analysing.done():
+                        settle()  # a round that failed stops the service before the next read
+                    if self.ahead is not None and self.ahead.pool is None:
+                        settle()  # helpers are forked (``poll``) only while no pipeline runs
+                    with self._in_flight_lock:
+                        in_flight = frozenset(self._in_flight)
+                    batch = self.read(fetcher, in_flight)
+                    with self._in_flight_lock:
+                        self._in_flight.update(batch.keys)
+                    settle()  # one pipeline at a time, in the order the rounds were read
+                    analysing = pipeline.submit(self._analyse, batch, on_round)
+                    done += 1
+                    if count is not None and done >= count:
+                        break
+                    self.ops.sleep()  # until a feed is due, a hub pushes, or SIGTERM
+            finally:
+                settle()
+
+    def _analyse(self, batch: Batch, on_round: Callable[[Batch, list[Alert]], None] | None) -> list[Alert]:
+        try:
+            alerts = self.process(batch)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.difference_update(batch.keys)  # stored and seen, or to read again
+        if on_round is not None:
+            on_round(batch, alerts)
+        return alerts
+
+    def poll(self, fetcher: Fetcher, in_flight: frozenset[str] = frozenset(),
+             ) -> tuple[list[RawDocument], list[Failure], list[str]]:
+        """Due feeds and pushed entries, their new pages read (connectors/ingest.py);
+        ``in_flight``: entries of a round still being analysed, left out."""
         if self.ahead is not None:
-            self.ahead.open()  # forked here, before the reading threads call on it
-        collected = self.ops.collect(fetcher)
+            self.ahead.open()  # forked here (if not running), before the reading threads call on it
+            self.ahead.begin()  # what is submitted from now on is this round's
+        collected = self.ops.collect(fetcher, in_flight)
+        if self.ahead is not None:
+            self.ahead.read_all()  # its articles may all go to the helpers now
         return collected.raw, collected.failures, collected.keys
 
+    def read(self, fetcher: Fetcher, in_flight: frozenset[str] = frozenset()) -> Batch:
+        started = time.time()
+        raw, failures, keys = self.poll(fetcher, in_flight)
+        return Batch(raw, failures, keys, started)
+
     def round(self, fetcher: Fetcher) -> list[Alert]:
-        """One polling round; returns the alerts announced in it."""
+        """One polling round, read then processed; returns the alerts announced in it."""
+        batch = self.read(fetcher)
+        if self.config.kafka is not None:
+            return self._publish_batch(batch)
+        return self.process(batch)
+
+    def _publish_batch(self, batch: Batch) -> list[Alert]:
+        return self.publish(batch.raw, batch.failures, batch.keys)
+
+    def process(self, batch: Batch) -> list[Alert]:
+        """The embedded mode's analysis of a round read: the pipeline, the store, the
+        announcements, then its entries marked seen; returns the alerts announced."""
         from pipelines import embedded
 
-        raw, failures, keys = self.poll(fetcher)
-        if self.config.kafka is not None:
-            return self.publish(raw, failures, keys)
+        raw, failures, keys = batch.raw, batch.failures, batch.keys
         for failure in failures:
             log.warning("%s", failure.line())
         if not raw:

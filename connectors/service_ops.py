@@ -14,7 +14,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -93,12 +93,13 @@ class ServiceOps:
             if self.server is not None:
                 self.server.stop()
 
-    def collect(self, fetcher: Fetcher) -> Collected:
+    def collect(self, fetcher: Fetcher, in_flight: Container[str] = frozenset()) -> Collected:
+        """One round's reading; ``in_flight``: entries of a round still being analysed."""
         self.beat()
         urls = [f.url for f in self.feeds()]
         if self.websub is not None and not self.stopping.is_set():
             self.websub.maintain(urls, fetcher)
-        collected = self.ingest.collect(urls)
+        collected = self.ingest.collect(urls, in_flight)
         self.metrics.articles_extracted.inc(len(collected.raw))  # in Kafka mode too
         self.metrics.rounds.inc()
         self.metrics.last_round.set(time.time())

@@ -91,6 +91,9 @@ class EmbeddedConfig(_Section):
         default=2, ge=0, le=16, description="Processes that turn pages into text and tag a round's "
         "articles beside the pipeline (forked once, sharing the gazetteer and spaCy; ~80 MB of their "
         "own each); 0: none, all in the service's process")
+    overlap_rounds: bool = Field(
+        default=True, description="Read the next round's pages while this round's pipeline runs "
+        "(two rounds in flight; the pipelines still run one at a time, in order)")
     max_entries_per_round: int = Field(
         default=1000, ge=1, description="Most new entries read and analysed in one round; the "
         "rest wait for the next round, which starts at once (a round's memory grows with its size)")

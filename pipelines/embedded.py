@@ -156,6 +156,16 @@ def _resolve(future: Future, result: Any, exc: BaseException | None = None) -> N
         pass  # cancelled: the round is over
 
 
+@dataclass(frozen=True)
+class _Submitted:
+    """One article handed to ``TagAhead``: its result, its claim slot, and the round
+    (generation) it was read in."""
+
+    future: Future
+    slot: int
+    generation: int
+
+
 class TagAhead:
     """Tags a round's articles in ``processes`` helper processes while the pipeline runs
     here, so the NLP stage (most of a round's CPU) uses a second core without changing
@@ -167,6 +177,12 @@ class TagAhead:
     not the future's state: the executor marks a queued call running before any helper
     picks it up, and waiting for those left this process idle (~0.1–0.2 s a round).
 
+    Two rounds may be in flight (``connectors.service.Service.rounds``): one whose
+    pipeline runs and one whose pages are being read. Each submission belongs to the
+    *generation* that was current when it was made (``begin`` starts one); ``start``
+    and ``finish`` act on one generation only, so a round read while another runs keeps
+    its submissions, and the running round's articles go to the helpers first.
+
     Helpers are forked once, after the gazetteer and spaCy are loaded, so they share
     those pages with this process instead of loading their own: a helper's RSS is
     ~420 MB but its own pages (PSS) ~80 MB (docs/benchmarks.md)."""
@@ -174,24 +190,36 @@ class TagAhead:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: dict[str, tuple[Future, int]] = {}
+        self.lost = False  # a helper died: forked again only by an explicit ``open``
+        self.pending: dict[str, _Submitted] = {}
         self.claims: Any = None
         self.submitted = 0
+        self.generation = 0  # that of new submissions (``begin``)
+        self.generations = 0  # how many were handed out
         # Tagging waits here while pages are read, at most ``processes`` articles at a
         # time in the helpers, so a page to extract (``call``) never queues behind a
         # round's worth of tagging: the pages are read first, and the pipeline starts
-        # while the helpers still tag. Taken in the order of the articles' ids, the order
-        # in which TagEntities asks for Deduplicate's stories: the helpers tag what the
-        # pipeline needs next.
-        self.queue: list[tuple[str, int, RawDocument, int, Future]] = []
+        # while the helpers still tag. Taken in the order of (generation, article id):
+        # a running round's articles first, in the order in which TagEntities asks for
+        # Deduplicate's stories, so the helpers tag what the pipeline needs next.
+        self.queue: list[tuple[int, str, int, RawDocument, int, Future]] = []
         self.running = 0
-        self.reading = True  # until the pipeline starts; then every article goes to the helpers
+        # Generations whose pages are all read (``read_all``) or whose pipeline runs
+        # (``start``): all their articles go to the helpers at once.
+        self.started: set[int] = set()
         self.lock = threading.RLock()  # the pool calls ``_done`` from its own thread
+
+    @property
+    def reading(self) -> bool:
+        """No pipeline is running: tagging waits for the pages to be read."""
+        return not self.started
 
     def open(self) -> ProcessPoolExecutor:
         """The helpers, forked now if they are not running. Call it from the thread that
-        runs the rounds, before reading threads need them: forking while another thread
-        holds a lock copies the lock held."""
+        runs the rounds when no other thread of ours is busy (before the reading threads
+        need the helpers, and not while a pipeline runs): forking while another thread
+        holds a lock copies the lock held. The helpers are started here (the executor
+        forks them at its first call), not by whichever thread calls first."""
         if self.pool is None:
             entities.default_gazetteer(), entities.default_actors(), entities.default_nlp()
             if not gc.get_freeze_count():  # once: what is loaded by now lives as long as we do
@@ -201,7 +229,27 @@ class TagAhead:
                 self.claims = fork.Array("b", _SLOTS)
             self.pool = ProcessPoolExecutor(self.processes, mp_context=fork, initializer=_init_helper,
                                             initargs=(self.claims,))
+            self.lost = False
+            self.pool.submit(int).result()  # forks every helper now, from this thread
         return self.pool
+
+    def begin(self) -> int:
+        """A new generation: the service calls it as a round's reading starts; what is
+        submitted from now on belongs to that round."""
+        with self.lock:
+            live = {s.generation for s in self.pending.values()}
+            self.started &= live  # a round that read nothing is never started nor finished
+            self.generations += 1
+            self.generation = self.generations
+            return self.generation
+
+    def read_all(self) -> None:
+        """Every page of the current generation is read: no page waits to be extracted
+        behind its articles any more, so they may all go to the helpers (the round before
+        may still be in its pipeline; its articles were handed over first)."""
+        with self.lock:
+            self.started.add(self.generation)
+        self._feed()
 
     def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """``fn(*args)`` in a helper, waiting for it; here when no helper runs. The service
@@ -217,36 +265,45 @@ class TagAhead:
             return fn(*args)
 
     def _lost(self, exc: BrokenProcessPool) -> None:
-        """A helper died (the OOM killer): this process does the work alone this round."""
-        log.warning("tagging helper died: %s; starting a new one next round", exc)
-        self.pool = None
+        """A helper died (the OOM killer): this process does the work alone until the
+        service opens the helpers again (at the start of its next round)."""
+        if self.pool is not None:
+            log.warning("tagging helper died: %s; starting a new one next round", exc)
+        self.pool, self.lost = None, True
 
-    def submit(self, raw: RawDocument) -> None:
-        """Start tagging ``raw`` (the service calls this as each page is read)."""
+    def submit(self, raw: RawDocument, generation: int | None = None) -> None:
+        """Start tagging ``raw`` (the service calls this as each page is read), in the
+        current generation unless told which."""
         if raw.doc_id in self.pending:
             return
-        self.open()
+        if self.pool is None and not self.lost:
+            self.open()
+        if self.claims is None:
+            return  # never opened, none to come: the pipeline tags it
         slot = self.submitted % _SLOTS
         self.submitted += 1
         self.claims[slot] = _FREE
         tagged: Future = Future()
-        self.pending[raw.doc_id] = (tagged, slot)
+        with self.lock:
+            generation = self.generation if generation is None else generation
+            self.pending[raw.doc_id] = _Submitted(tagged, slot, generation)
         try:
             article = normalize(raw)
         except NormalizeError:
             _resolve(tagged, None)  # the pipeline reports it
             return
         with self.lock:
-            heapq.heappush(self.queue, (article.id, self.submitted, raw, slot, tagged))
+            heapq.heappush(self.queue, (generation, article.id, self.submitted, raw, slot, tagged))
         self._feed()
         dedup.signature(article)  # while the pages are read this process is idle
 
     def _feed(self) -> None:
-        """Hand queued articles to the helpers: while pages are read, only while fewer than
-        ``processes`` are being tagged."""
+        """Hand queued articles to the helpers: all of a running round's; of a round
+        being read, only while fewer than ``processes`` are being tagged."""
         with self.lock:
-            while (self.running < self.processes or not self.reading) and self.queue and self.pool is not None:
-                _id, _seq, raw, slot, tagged = heapq.heappop(self.queue)
+            while self.queue and self.pool is not None and (
+                    self.queue[0][0] in self.started or self.running < self.processes):
+                _gen, _id, _seq, raw, slot, tagged = heapq.heappop(self.queue)
                 if self.claims[slot] != _FREE:  # the pipeline took it, or nobody needs it
                     _resolve(tagged, None)
                     continue
@@ -270,14 +327,26 @@ class TagAhead:
             _resolve(tagged, helper.result())
         self._feed()
 
-    def start(self, raw: Sequence[RawDocument]) -> None:
-        """The pipeline starts: no page is read any more, so the helpers may hold every
-        article (one refilled from this process's thread would wait for the pipeline's
-        interpreter lock, leaving a helper idle a few milliseconds each time)."""
-        self.reading = False
+    def start(self, raw: Sequence[RawDocument]) -> int:
+        """The pipeline starts on ``raw``: its round's articles may all go to the helpers
+        (one refilled from this process's thread would wait for the pipeline's interpreter
+        lock, leaving a helper idle a few milliseconds each time). Returns the round's
+        generation, for ``finish``: that of its submitted articles, else a new one."""
+        with self.lock:
+            generation = self.generation_of(raw)
+            if generation is None:  # none was submitted: a generation of its own
+                self.generations += 1
+                generation = self.generations
+            self.started.add(generation)
         for r in raw:
-            self.submit(r)
+            self.submit(r, generation)
         self._feed()
+        return generation
+
+    def generation_of(self, raw: Sequence[RawDocument]) -> int | None:
+        """The generation ``raw``'s articles were submitted in (None: none was)."""
+        with self.lock:
+            return next((self.pending[r.doc_id].generation for r in raw if r.doc_id in self.pending), None)
 
     def lookup(self, article: Article) -> list[Entity] | None:
         # A merged story reads its representative's text: the copy at the story's URL.
@@ -286,15 +355,14 @@ class TagAhead:
         lead = [c.doc_id for c in article.copies if c.url == article.url] or article.doc_ids[:1]
         for doc_id in article.doc_ids:
             if doc_id not in lead and doc_id in self.pending:
-                _claim(self.claims, self.pending[doc_id][1], _PIPELINE)
+                _claim(self.claims, self.pending[doc_id].slot, _PIPELINE)
         submitted = self.pending.get(lead[0])
         if submitted is None:
             return None
-        future, slot = submitted
-        if _claim(self.claims, slot, _PIPELINE):
+        if _claim(self.claims, submitted.slot, _PIPELINE):
             return None  # no helper has started it: computed here, the helper will skip it
         try:
-            done = future.result()
+            done = submitted.future.result()
         except BrokenProcessPool as exc:
             self._lost(exc)
             return None
@@ -302,14 +370,23 @@ class TagAhead:
             return None
         return done[1]
 
-    def finish(self) -> None:
+    def finish(self, generation: int | None = None) -> None:
+        """The round of ``generation`` is over (every round when None): what a helper has
+        not started of it is skipped, and its results are dropped."""
         with self.lock:
-            for future, slot in self.pending.values():
-                _claim(self.claims, slot, _PIPELINE)  # a helper skips what is still queued
-                future.cancel()
-            self.pending = {}
-            self.queue.clear()
-            self.reading = True
+            for doc_id, submitted in list(self.pending.items()):
+                if generation is None or submitted.generation == generation:
+                    _claim(self.claims, submitted.slot, _PIPELINE)  # a helper skips what is queued
+                    submitted.future.cancel()
+                    del self.pending[doc_id]
+            if generation is None:
+                self.queue.clear()
+                self.started.clear()
+            else:
+                self.queue = [q for q in self.queue if q[0] != generation]
+                heapq.heapify(self.queue)
+                self.started.discard(generation)
+        self._feed()  # the next round's articles may go to the helpers now
 
     def close(self) -> None:
         self.finish()
@@ -417,16 +494,16 @@ def run(raw: Sequence[RawDocument], read_failures: Sequence[Failure], rules: Seq
                 "".join(f.model_dump_json() + "\n" for f in read_failures), encoding="utf-8")
         pipeline = _pipeline(rules, out_dir, store_path, beam_args)
         if ahead is None or beam_args:  # helpers only for the in-process DirectRunner
-            if ahead is not None:
-                ahead.finish()  # what the service already handed to them
+            if ahead is not None and (generation := ahead.generation_of(raw)) is not None:
+                ahead.finish(generation)  # what the service already handed to them
             _run(pipeline)
         else:
-            ahead.start(raw)
+            generation = ahead.start(raw)
             try:
                 with entities.tagged_ahead(ahead.lookup):
                     _run(pipeline)
             finally:
-                ahead.finish()
+                ahead.finish(generation)
         _join_parts(out_dir, parts)
         for folder in (parts, batch):
             shutil.rmtree(folder, ignore_errors=True)

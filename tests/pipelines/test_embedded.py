@@ -76,8 +76,8 @@ def test_a_merged_story_takes_its_representatives_tags(seed_documents):
     ahead = embedded.TagAhead(1)
     try:
         ahead.start(seed_documents)
-        for future, _slot in list(ahead.pending.values()):
-            future.result()  # every copy tagged by the helper
+        for submitted in list(ahead.pending.values()):
+            submitted.future.result()  # every copy tagged by the helper
         story = next(s for s in deduplicate(map(normalize, seed_documents)) if len(s.doc_ids) > 1)
         assert ahead.lookup(story) == entities.tag_entities(story)
     finally:
@@ -102,3 +102,25 @@ def _parse_int(text: str) -> int:
         return int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
+
+
+def test_a_round_read_while_another_runs_keeps_its_articles_for_the_helpers(seed_documents):
+    first, second = seed_documents[:2], seed_documents[2:]
+    ahead = embedded.TagAhead(1)
+    try:
+        ahead.begin()
+        for raw in first:
+            ahead.submit(raw)
+        running = ahead.start(first)  # round 1 in its pipeline ...
+        ahead.begin()
+        for raw in second:  # ... while round 2's pages are read
+            ahead.submit(raw)
+        ahead.finish(running)
+        assert set(ahead.pending) == {raw.doc_id for raw in second}
+        ahead.start(second)
+        for submitted in list(ahead.pending.values()):
+            submitted.future.result()
+        article = normalize(second[-1])
+        assert ahead.lookup(article) == entities.tag_entities(article)
+    finally:
+        ahead.close()
