@@ -29,5 +29,6 @@ def test_quick_run_measures_extraction_and_the_service_and_writes_results(tmp_pa
     assert timed["new"] == 2, "the timed round read the two new pages from the feed"
     assert embedded["rates"][0] > 0 and embedded["maxrss_mb"] > 100
     table = capsys.readouterr().out
-    assert "3 embedded service, pages->alerts articles/s" in table
+    assert "3 embedded service, sustained articles/s" in table, "the rate the targets are checked on"
+    assert embedded["sustained"] > 0
     assert "x1.00 of trafilatura" in table
