@@ -280,11 +280,12 @@ class TagAhead:
             self.open()
         if self.claims is None:
             return  # never opened, none to come: the pipeline tags it
-        slot = self.submitted % _SLOTS
-        self.submitted += 1
-        self.claims[slot] = _FREE
         tagged: Future = Future()
-        with self.lock:
+        with self.lock:  # reading threads and, with rounds in flight, the pipeline's thread
+            slot = self.submitted % _SLOTS
+            self.submitted += 1
+            seq = self.submitted
+            self.claims[slot] = _FREE
             generation = self.generation if generation is None else generation
             self.pending[raw.doc_id] = _Submitted(tagged, slot, generation)
         try:
@@ -293,7 +294,7 @@ class TagAhead:
             _resolve(tagged, None)  # the pipeline reports it
             return
         with self.lock:
-            heapq.heappush(self.queue, (generation, article.id, self.submitted, raw, slot, tagged))
+            heapq.heappush(self.queue, (generation, article.id, seq, raw, slot, tagged))
         self._feed()
         dedup.signature(article)  # while the pages are read this process is idle
 
