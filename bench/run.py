@@ -139,8 +139,13 @@ def _rounds(child: ChildRun) -> list[dict]:
     return [r for r in child.records if r.get("round", 0) >= 1 and r.get("new", 0)]
 
 
+def _timed(child: ChildRun) -> list[dict]:
+    """Every timed round's record, whether it read pages or not."""
+    return [r for r in child.records if r.get("round", 0) >= 1 and "seconds" in r]
+
+
 def _idle(child: ChildRun) -> int:
-    return sum(1 for r in child.records if r.get("round", 0) >= 1 and "seconds" in r and not r.get("new", 0))
+    return sum(1 for r in _timed(child) if not r.get("new", 0))
 
 
 def _rate(rec: dict) -> float:
@@ -153,7 +158,7 @@ def _sustained(child: ChildRun) -> float:
     analysed: a round's own ``seconds`` then counts time it shares); for rounds one after
     the other it also counts the waits between rounds, which are short here (the feeds
     are due every 10 ms). A child of a checkout without ``started`` gives ``ended - seconds``."""
-    timed = [r for r in child.records if r.get("round", 0) >= 1 and "seconds" in r]
+    timed = _timed(child)
     if not timed:
         return 0.0
     start = min(r.get("started", r["ended"] - r["seconds"]) for r in timed)
@@ -166,8 +171,7 @@ def _steady(child: ChildRun) -> float:
     time from round 1's end to the last one's end. Round 1 is the first to meet costs
     paid once per helper process (dateparser's locales: docs/benchmarks.md), in every
     checkout alike, and nothing overlaps its reading."""
-    timed = sorted((r for r in child.records if r.get("round", 0) >= 1 and "seconds" in r),
-                   key=lambda r: r["round"])
+    timed = sorted(_timed(child), key=lambda r: r["round"])
     if len(timed) < 2:
         return 0.0
     wall = timed[-1]["ended"] - timed[0]["ended"]
@@ -262,6 +266,19 @@ def table(results: dict) -> list[str]:
     def row(name: str, value: str, note: str = "") -> None:
         lines.append(f"{name:45} {value:>11}  {note}")
 
+    def rates(prefix: str, sustained: float, steady: float, per_round: float, lead: str, per_round_note: str,
+              target: str = "") -> None:
+        """The embedded service's three rates. Rounds overlap (Service.rounds), so the
+        sustained rate is the one the targets are checked on; a round's own seconds
+        include time shared with the round before."""
+        def ratio(value: float, target: str = "") -> str:
+            return f"; x{value / floor:.2f} of trafilatura fetch+extract{target}" if floor else ""
+        row(f"{prefix}sustained articles/s", f"{sustained:.1f}",
+            lead + "pages over the first timed round's start to the last one's end" + ratio(sustained, target))
+        row(f"{prefix}steady articles/s", f"{steady:.1f}", "the same from round 1's end: rounds 2... only" + ratio(steady))
+        row(f"{prefix}per round articles/s", f"{per_round:.1f}",
+            per_round_note + " (overlapping rounds: each counts shared time)")
+
     ex = results.get("extraction")
     floor = None
     if ex:
@@ -288,34 +305,17 @@ def table(results: dict) -> list[str]:
             note = f"{len(ab['rates'])} rounds of {em['batch']}, {em['compare']['pairs']} children"
             if sum(ab.get("idle_rounds", [])):
                 note += f" ({sum(ab['idle_rounds'])} rounds that read nothing left out)"
-            if floor:
-                note += f"; x{m / floor:.2f} of trafilatura fetch+extract"
-            sustained = _med(ab.get("sustained", []))
-            row(f"3 embedded A/B, {which}: sustained articles/s", f"{sustained:.1f}",
-                f"median of {em['compare']['pairs']} children: pages over first round's start "
-                f"to last round's end" + (f"; x{sustained / floor:.2f} of trafilatura" if floor else ""))
-            steady = _med(ab.get("steady", []))
-            row(f"3 embedded A/B, {which}: steady articles/s", f"{steady:.1f}",
-                "the same from round 1's end: rounds 2… only" + (f"; x{steady / floor:.2f}" if floor else ""))
-            row(f"3 embedded A/B, {which}: per round articles/s", f"{m:.1f}",
-                note + " (overlapping rounds: each counts shared time)")
+            rates(f"3 embedded A/B, {which}: ", _med(ab.get("sustained", [])), _med(ab.get("steady", [])), m,
+                  f"median of {em['compare']['pairs']} children: ", note)
             row(f"5 embedded A/B, {which}: peak RSS MB", f"{max(ab['maxrss_mb']):.0f}",
                 f"process tree RSS {max(ab['tree_peak_mb']):.0f} MB, "
                 f"PSS {max(ab['tree_peak_pss_mb']):.0f} MB")
     elif em:
-        # Rounds overlap (Service.rounds): the sustained rate is the figure the targets are
-        # checked on; a round's own seconds include time shared with the round before.
-        sustained = em["sustained"]
-        note = f"target >= 25; {len(em['rates'])} rounds of {em['batch']}"
+        note = f"{len(em['rates'])} rounds of {em['batch']}"
         if em.get("idle_rounds"):
             note += f" ({em['idle_rounds']} rounds that read nothing left out)"
-        row("3 embedded service, sustained articles/s", f"{sustained:.1f}",
-            note + "; pages over first timed round's start to last one's end"
-            + (f"; x{sustained / floor:.2f} of trafilatura fetch+extract (target >= 0.5)" if floor else ""))
-        row("3 embedded service, steady articles/s", f"{em['steady']:.1f}",
-            "the same from round 1's end: rounds 2... only" + (f"; x{em['steady'] / floor:.2f}" if floor else ""))
-        row("3 embedded service, per round articles/s", f"{_med(em['rates']):.1f}",
-            "median of the rounds' own rates (overlapping rounds: each counts shared time)")
+        rates("3 embedded service, ", em["sustained"], em["steady"], _med(em["rates"]), f"target >= 25; {note}; ",
+              "median of the rounds' own rates", " (target >= 0.5)")
         row("5 service peak RSS MB (embedded run)", f"{em['maxrss_mb']:.0f}",
             f"target <= 1536; process tree (with tagging helpers) RSS {em['tree_peak_mb']:.0f}, "
             f"PSS {em['tree_peak_pss_mb']:.0f} MB")
