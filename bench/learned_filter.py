@@ -92,11 +92,11 @@ def features(article: Article, event: Event, places: int) -> dict[str, float]:
     return f
 
 
-def candidates(batch: str, article_id: str, article: Article, events: Sequence[Event], gold: GoldArticle,
+def candidates(batch: str, article: Article, events: Sequence[Event], gold: GoldArticle,
                rules: Sequence[Rule]) -> list[Candidate]:
     found = [e for e in events if e.sub_event_type in CAPTURE_SUBTYPES and e.location]
     places = len({e.location for e in found})
-    return [Candidate(batch, article_id, features(article, e, places),
+    return [Candidate(batch, gold.id, features(article, e, places),
                       gold.capture and any(_place_matches(e, c) for c in gold.captures),
                       bool(match_event(rules, e)), e.notes)
             for e in found]
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gold[name] = [g for g, _ in read]
         for label, article in read:
             article = article.model_copy(update={"entities": tag_entities(article)})
-            rows.extend(candidates(name, label.id, article, extract_events(article), label, rules))
+            rows.extend(candidates(name, article, extract_events(article), label, rules))
     if args.sentence_model:
         rows = with_embeddings(rows, args.sentence_model)
     total, folds = cross_validate(gold, rows, thresholds, args.C)
